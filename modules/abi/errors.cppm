@@ -1,0 +1,58 @@
+// The error model: the kernel speaks negative errno values; urine turns them into std::error_code
+// (system category), and where the library knows what it asked for (setup, registration) it adds
+// a sentence saying what was refused, so a failure reads as a diagnosis, not just "Invalid argument".
+module;
+#include <expected>
+#include <string>
+#include <system_error>
+#include <utility>
+export module urine.abi:errors;
+
+export namespace urine {
+
+/// errno → std::error_code in the system category (compares equal to std::errc values).
+[[nodiscard]] inline std::error_code errno_code(int errno_value) noexcept {
+  return {errno_value, std::system_category()};
+}
+
+/// A kernel return value (-errno) → std::error_code; 0 and positive values give no error.
+[[nodiscard]] inline std::error_code result_code(int kernel_result) noexcept {
+  return kernel_result < 0 ? errno_code(-kernel_result) : std::error_code{};
+}
+
+/// A failure of a setup or registration call: the kernel's error code plus what was asked.
+class error {
+ public:
+  error() = default;
+  error(std::error_code code, std::string context) : code_(code), context_(std::move(context)) {}
+  explicit error(std::error_code code) : code_(code) {}
+
+  [[nodiscard]] const std::error_code& code() const noexcept { return code_; }
+  /// What urine asked the kernel for, in words ("IORING_SETUP_SQPOLL with sq_thread_cpu 7").
+  [[nodiscard]] const std::string& context() const noexcept { return context_; }
+  /// "<context>: <system message>", or the system message alone.
+  [[nodiscard]] std::string message() const {
+    return context_.empty() ? code_.message() : context_ + ": " + code_.message();
+  }
+
+  friend bool operator==(const error& e, std::errc c) noexcept { return e.code_ == c; }
+  friend bool operator==(const error& e, const std::error_code& c) noexcept { return e.code_ == c; }
+
+ private:
+  std::error_code code_;
+  std::string context_;
+};
+
+/// The result of a setup or registration call.
+template <class T>
+using result = std::expected<T, error>;
+
+/// An error from a kernel result with context, for `return std::unexpected(...)`.
+[[nodiscard]] inline std::unexpected<error> fail(int kernel_result, std::string context) {
+  return std::unexpected(error(result_code(kernel_result), std::move(context)));
+}
+[[nodiscard]] inline std::unexpected<error> fail(std::errc code, std::string context) {
+  return std::unexpected(error(std::make_error_code(code), std::move(context)));
+}
+
+}  // namespace urine

@@ -1,0 +1,43 @@
+// Small value types every layer shares: the user data an SQE carries to its CQE, and the index of
+// a registered ("fixed") file, which is a different thing from a file descriptor and so a
+// different type. A plain descriptor is an `int`, as everywhere in POSIX.
+module;
+#include <bit>
+#include <concepts>
+#include <cstdint>
+export module urine.abi:handles;
+
+export namespace urine {
+
+/// The 64 bits an SQE carries to its CQE: an integer or a pointer, round-tripped without casts.
+class user_data {
+ public:
+  constexpr user_data() noexcept = default;
+  template <std::integral I>
+  constexpr user_data(I value) noexcept : value_(static_cast<std::uint64_t>(value)) {}
+  template <class T>
+  user_data(T* pointer) noexcept : value_(reinterpret_cast<std::uintptr_t>(pointer)) {}
+
+  [[nodiscard]] constexpr std::uint64_t value() const noexcept { return value_; }
+  template <class T>
+  [[nodiscard]] T* pointer() const noexcept {
+    return reinterpret_cast<T*>(static_cast<std::uintptr_t>(value_));
+  }
+  friend constexpr bool operator==(user_data, user_data) noexcept = default;
+
+ private:
+  std::uint64_t value_ = 0;
+};
+
+/// An index into the ring's registered file table. Operations given one set IOSQE_FIXED_FILE.
+struct fixed_file {
+  std::uint32_t index;
+  constexpr explicit fixed_file(std::uint32_t i) noexcept : index(i) {}
+  friend constexpr bool operator==(fixed_file, fixed_file) noexcept = default;
+};
+
+/// What an operation's file slot accepts: a plain descriptor (`int`) or a registered index.
+template <class F>
+concept file_target = std::same_as<F, int> || std::same_as<F, fixed_file>;
+
+}  // namespace urine

@@ -1,0 +1,41 @@
+// NOP: completes without doing anything, the measure of a ring's own cost; optionally with a
+// result the kernel injects, or (nop32) a 32-byte completion carrying two values.
+module;
+#include <cstdint>
+export module urine.ops:nop;
+import urine.abi;
+
+export namespace urine::ops {
+
+/// NOP. Result: 0, or `inject_result` when `inject` is set (a way to test error paths).
+struct nop {
+  static constexpr opcode code = opcode::nop;
+  bool inject = false;
+  std::int32_t inject_result = 0;
+
+  inline void prepare(abi::sqe& s) const noexcept {
+    s.opcode = static_cast<std::uint8_t>(code);
+    if (inject) {
+      s.nop_flags = bits(nop_flags::inject_result);
+      s.len = static_cast<std::uint32_t>(inject_result);
+    }
+  }
+};
+
+/// NOP posting a 32-byte CQE whose extra words are `extra1` and `extra2` (IORING_NOP_CQE32, 6.18):
+/// needs a cqe32 or cqe_mixed ring.
+struct nop32 {
+  static constexpr opcode code = opcode::nop;
+  static constexpr bool needs_big_cqe = true;
+  std::uint64_t extra1 = 0;
+  std::uint64_t extra2 = 0;
+
+  inline void prepare(abi::sqe& s) const noexcept {
+    s.opcode = static_cast<std::uint8_t>(code);
+    s.nop_flags = bits(nop_flags::cqe32);
+    s.off = extra1;
+    s.addr = extra2;
+  }
+};
+
+}  // namespace urine::ops

@@ -1,0 +1,286 @@
+// Ring creation, validation and teardown (declared in setup.cppm).
+module;
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <system_error>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <utility>
+module urine.ring;
+import urine.abi;
+
+namespace urine {
+
+namespace {
+
+constexpr std::uint32_t max_sq_entries = 32768;   // IORING_MAX_ENTRIES
+constexpr std::uint32_t max_cq_entries = 65536;   // IORING_MAX_CQ_ENTRIES
+constexpr std::size_t rings_header_bytes = 64;     // struct io_rings up to its cache-aligned CQEs
+
+std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
+
+std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 1) / to * to; }
+
+// Why a valid-looking request was refused, in words: the flags this kernel does not know, or,
+// when it knows them all, which of the well-known pairing rules the set breaks.
+std::string diagnose_refusal(setup_flags requested, const setup& s) {
+  const kernel_support k = query_kernel_support();
+  if (k.known) {
+    const setup_flags unknown = requested & ~k.setup;
+    if (unknown != setup_flags::none) {
+      std::string text = "the running kernel does not support IORING_SETUP_" + describe(unknown);
+      for (const auto& f : setup_flag_table)
+        if (any(unknown, f.value))
+          text += " (" + std::string(f.name) + " needs kernel " + std::to_string(f.since.major) +
+                  "." + std::to_string(f.since.minor) + ")";
+      return text;
+    }
+  }
+  if (has(requested, setup_flags::registered_fd_only) && !has(requested, setup_flags::no_mmap))
+    return "IORING_SETUP_REGISTERED_FD_ONLY needs NO_MMAP (caller memory)";
+  if (has(requested, setup_flags::attach_wq))
+    return "IORING_SETUP_ATTACH_WQ: fd " + std::to_string(s.attach_wq) + " is not an io_uring";
+  if (has(requested, setup_flags::sq_aff))
+    return "IORING_SETUP_SQ_AFF: CPU " + std::to_string(s.sq_thread_cpu) + " refused";
+  if (has(requested, setup_flags::no_mmap))
+    return "IORING_SETUP_NO_MMAP: caller memory refused (too small or not page-aligned)";
+  return "io_uring_setup refused IORING_SETUP_" + describe(requested) + " with " +
+         std::to_string(s.entries) + " entries";
+}
+
+}  // namespace
+
+std::string describe(setup_flags flags) {
+  if (flags == setup_flags::none) return "none";
+  std::string out;
+  for (const auto& f : setup_flag_table) {
+    if (!any(flags, f.value)) continue;
+    if (!out.empty()) out += '|';
+    out += f.name;
+    flags = flags & ~f.value;
+  }
+  if (flags != setup_flags::none) {
+    if (!out.empty()) out += '|';
+    out += "0x" + [](std::uint32_t v) {
+      constexpr char digits[] = "0123456789abcdef";
+      std::string h;
+      do h.insert(h.begin(), digits[v & 0xf]); while (v >>= 4);
+      return h;
+    }(bits(flags));
+  }
+  return out;
+}
+
+kernel_support query_kernel_support() noexcept {
+  abi::query_opcode data{};
+  abi::query_hdr hdr{};
+  hdr.query_data = reinterpret_cast<std::uintptr_t>(&data);
+  hdr.query_op = static_cast<std::uint32_t>(query_op::opcodes);
+  hdr.size = sizeof data;
+  const int ret =
+      abi::io_uring_register(-1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 1);
+  if (ret < 0 || hdr.result < 0) return {};
+  return {
+      .known = true,
+      .request_opcodes = data.nr_request_opcodes,
+      .register_opcodes = data.nr_register_opcodes,
+      .setup = setup_flags(static_cast<std::uint32_t>(data.ring_setup_flags)),
+      .enter = enter_flags(static_cast<std::uint32_t>(data.enter_flags)),
+      .features = feature_flags(static_cast<std::uint32_t>(data.feature_flags)),
+      .sqe = sqe_flags(static_cast<std::uint8_t>(data.sqe_flags)),
+  };
+}
+
+ring_memory_size no_mmap_size(std::uint32_t sq_entries, std::uint32_t cq_entries,
+                              std::size_t sqe_size, std::size_t cqe_size) {
+  const std::size_t sq = std::bit_ceil(sq_entries == 0 ? 1u : sq_entries);
+  const std::size_t cq = cq_entries == 0 ? 2 * sq : std::bit_ceil(cq_entries);
+  const std::size_t rings = round_up(rings_header_bytes + cq * cqe_size, 64) + sq * sizeof(std::uint32_t);
+  return {round_up(rings, page_size()), round_up(sq * sqe_size, page_size())};
+}
+
+}  // namespace urine
+
+namespace urine::detail {
+
+result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
+  // What the library can know is checked here, before the kernel says only "Invalid argument".
+  if (s.entries == 0) return fail(std::errc::invalid_argument, "a ring needs at least 1 SQ entry");
+  if (s.entries > max_sq_entries && !s.clamp)
+    return fail(std::errc::invalid_argument,
+                "SQ entries " + std::to_string(s.entries) + " exceed the kernel maximum " +
+                    std::to_string(max_sq_entries) + " (set clamp to cap them)");
+  if (s.cq_entries > max_cq_entries && !s.clamp)
+    return fail(std::errc::invalid_argument,
+                "CQ entries " + std::to_string(s.cq_entries) + " exceed the kernel maximum " +
+                    std::to_string(max_cq_entries) + " (set clamp to cap them)");
+  if (s.cq_entries != 0 && s.cq_entries < s.entries && !s.clamp)
+    return fail(std::errc::invalid_argument, "CQ entries " + std::to_string(s.cq_entries) +
+                                                 " are fewer than SQ entries " +
+                                                 std::to_string(s.entries));
+  if (s.registered_fd_only && !shape.register_fd)
+    return fail(std::errc::invalid_argument,
+                "REGISTERED_FD_ONLY needs the registered_ring_fd policy: the ring has no fd");
+  if (s.registered_fd_only && s.memory.empty())
+    return fail(std::errc::invalid_argument,
+                "REGISTERED_FD_ONLY needs caller memory (setup::memory, IORING_SETUP_NO_MMAP)");
+  if (!s.memory.empty()) {
+    const auto aligned = [](std::span<std::byte> area) {
+      return reinterpret_cast<std::uintptr_t>(area.data()) % page_size() == 0;
+    };
+    if (!aligned(s.memory.rings) || !aligned(s.memory.sqes))
+      return fail(std::errc::invalid_argument, "NO_MMAP ring memory must be page-aligned");
+    const ring_memory_size need =
+        no_mmap_size(s.entries, s.cq_entries, shape.sqe_size, shape.cqe_size);
+    if (s.memory.rings.size() < need.rings || s.memory.sqes.size() < need.sqes)
+      return fail(std::errc::invalid_argument,
+                  "NO_MMAP ring memory too small: need " + std::to_string(need.rings) +
+                      " bytes for the rings and " + std::to_string(need.sqes) + " for the SQEs");
+  }
+
+  abi::params p{};
+  setup_flags flags = shape.flags;
+  if (s.cq_entries != 0) {
+    flags |= setup_flags::cqsize;
+    p.cq_entries = s.cq_entries;
+  }
+  if (s.clamp) flags |= setup_flags::clamp;
+  if (s.attach_wq >= 0) {
+    flags |= setup_flags::attach_wq;
+    p.wq_fd = static_cast<std::uint32_t>(s.attach_wq);
+  }
+  if (s.disabled) flags |= setup_flags::r_disabled;
+  if (s.submit_all) flags |= setup_flags::submit_all;
+  if (s.sq_array != sq_array_mode::keep) flags |= setup_flags::no_sqarray;
+  if (!s.memory.empty()) {
+    flags |= setup_flags::no_mmap;
+    p.sq_off.user_addr = reinterpret_cast<std::uintptr_t>(s.memory.rings.data());
+    p.cq_off.user_addr = reinterpret_cast<std::uintptr_t>(s.memory.sqes.data());
+  }
+  if (s.registered_fd_only) flags |= setup_flags::registered_fd_only;
+  if (has(flags, setup_flags::sqpoll)) {
+    p.sq_thread_idle = s.sq_thread_idle_ms != 0 ? s.sq_thread_idle_ms : shape.sq_thread_idle_ms;
+    const int cpu = s.sq_thread_cpu >= 0 ? s.sq_thread_cpu : shape.sq_thread_cpu;
+    if (cpu >= 0) {
+      flags |= setup_flags::sq_aff;
+      p.sq_thread_cpu = static_cast<std::uint32_t>(cpu);
+    }
+  }
+
+  const abi::params request = p;
+  p.flags = bits(flags);
+  int ret = abi::io_uring_setup(s.entries, &p);
+  if (ret == -EINVAL && s.sq_array == sq_array_mode::omit_if_supported) {
+    // A kernel before 6.6 does not know NO_SQARRAY; it was only asked for where supported.
+    flags = flags & ~setup_flags::no_sqarray;
+    p = request;
+    p.flags = bits(flags);
+    ret = abi::io_uring_setup(s.entries, &p);
+  }
+  if (ret < 0) {
+    if (ret == -EINVAL) return fail(ret, diagnose_refusal(flags, s));
+    if (ret == -EPERM)
+      return fail(ret, "io_uring_setup not permitted (io_uring disabled by sysctl, or SQPOLL/"
+                       "SQ_AFF without privilege)");
+    if (ret == -ENOMEM) return fail(ret, "io_uring_setup: out of memory or RLIMIT_MEMLOCK");
+    return fail(ret, "io_uring_setup(" + std::to_string(s.entries) + ", IORING_SETUP_" +
+                         describe(flags) + ")");
+  }
+
+  ring_core core;
+  if (s.registered_fd_only)
+    core.registered_index_ = ret;
+  else
+    core.fd_ = ret;
+  core.params_ = p;
+
+  if (!s.memory.empty()) {
+    core.sq_ring_ = s.memory.rings.data();
+    core.cq_ring_ = s.memory.rings.data();
+    core.sqes_ = s.memory.sqes.data();
+  } else {
+    const bool single = has(feature_flags(p.features), feature_flags::single_mmap);
+    const bool sq_array = !has(flags, setup_flags::no_sqarray);
+    std::size_t sq_size = p.sq_off.array + (sq_array ? p.sq_entries * sizeof(std::uint32_t) : 0);
+    if (!sq_array) sq_size = p.sq_off.flags + sizeof(std::uint32_t);
+    std::size_t cq_size = p.cq_off.cqes + std::size_t{p.cq_entries} * shape.cqe_size;
+    if (single) sq_size = cq_size = std::max(sq_size, cq_size);
+    const auto map = [&](std::size_t size, std::uint64_t offset) -> std::byte* {
+      void* m = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, core.fd_,
+                       static_cast<off_t>(offset));
+      return m == MAP_FAILED ? nullptr : static_cast<std::byte*>(m);
+    };
+    core.sq_ring_ = map(sq_size, abi::off_sq_ring);
+    if (core.sq_ring_ == nullptr) return fail(-errno, "mmap of the SQ ring");
+    core.sq_ring_size_ = sq_size;
+    if (single) {
+      core.cq_ring_ = core.sq_ring_;
+    } else {
+      core.cq_ring_ = map(cq_size, abi::off_cq_ring);
+      if (core.cq_ring_ == nullptr) return fail(-errno, "mmap of the CQ ring");
+      core.cq_ring_size_ = cq_size;
+    }
+    core.sqes_size_ = std::size_t{p.sq_entries} * shape.sqe_size;
+    core.sqes_ = map(core.sqes_size_, abi::off_sqes);
+    if (core.sqes_ == nullptr) {
+      core.sqes_size_ = 0;
+      return fail(-errno, "mmap of the SQE array");
+    }
+  }
+
+  if (!has(flags, setup_flags::no_sqarray)) {
+    // Identity mapping once, so submission never touches the array again.
+    auto* array = reinterpret_cast<std::uint32_t*>(core.sq_ring_ + p.sq_off.array);
+    for (std::uint32_t i = 0; i < p.sq_entries; ++i) array[i] = i;
+  }
+
+  if (shape.register_fd && !s.registered_fd_only) {
+    abi::rsrc_update update{};
+    update.offset = ~0u;  // any free slot
+    update.data = static_cast<std::uint64_t>(core.fd_);
+    const int r = abi::io_uring_register(
+        core.fd_, static_cast<std::uint32_t>(register_opcode::register_ring_fds), &update, 1);
+    if (r != 1) return fail(r < 0 ? r : -EINVAL, "IORING_REGISTER_RING_FDS for the ring fd");
+    core.registered_index_ = static_cast<int>(update.offset);
+  }
+  return core;
+}
+
+void ring_core::release() noexcept {
+  if (registered_index_ >= 0) {
+    abi::rsrc_update update{};
+    update.offset = static_cast<std::uint32_t>(registered_index_);
+    // Registered ring fds belong to the task, not the ring: without this the ring would live on.
+    (void)abi::io_uring_register(
+        registered_index_,
+        static_cast<std::uint32_t>(register_opcode::unregister_ring_fds) | register_use_registered_ring,
+        &update, 1);
+    registered_index_ = -1;
+  }
+  if (sqes_size_ != 0) ::munmap(sqes_, sqes_size_);
+  if (cq_ring_size_ != 0) ::munmap(cq_ring_, cq_ring_size_);
+  if (sq_ring_size_ != 0) ::munmap(sq_ring_, sq_ring_size_);
+  sqes_size_ = cq_ring_size_ = sq_ring_size_ = 0;
+  sq_ring_ = cq_ring_ = sqes_ = nullptr;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void ring_core::swap(ring_core& o) noexcept {
+  std::swap(fd_, o.fd_);
+  std::swap(registered_index_, o.registered_index_);
+  std::swap(params_, o.params_);
+  std::swap(sq_ring_, o.sq_ring_);
+  std::swap(cq_ring_, o.cq_ring_);
+  std::swap(sqes_, o.sqes_);
+  std::swap(sq_ring_size_, o.sq_ring_size_);
+  std::swap(cq_ring_size_, o.cq_ring_size_);
+  std::swap(sqes_size_, o.sqes_size_);
+}
+
+}  // namespace urine::detail
