@@ -5,7 +5,7 @@
 // Operation traits a ring checks at compile time, where present:
 //   needs_sqe128    the operation fills a 128-byte SQE (only ring<sqe128>)
 //   needs_big_cqe   the completion is a 32-byte CQE (only cqe32 / cqe_mixed rings)
-//   iopoll_capable  false where the kernel refuses the opcode on IOPOLL rings
+//   iopoll_capable  true where the kernel accepts the opcode on IOPOLL rings (default: false)
 export module urine.ops;
 
 export import urine.abi;

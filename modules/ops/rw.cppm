@@ -15,6 +15,7 @@ export namespace urine::ops {
 template <file_target File = int>
 struct read {
   static constexpr opcode code = opcode::read;
+  static constexpr bool iopoll_capable = true;
   File file;
   buffer into;
   std::uint64_t offset = current_position;
@@ -32,6 +33,7 @@ struct read {
 template <file_target File = int>
 struct write {
   static constexpr opcode code = opcode::write;
+  static constexpr bool iopoll_capable = true;
   File file;
   const_buffer from;
   std::uint64_t offset = current_position;
@@ -49,6 +51,7 @@ struct write {
 template <file_target File = int>
 struct readv {
   static constexpr opcode code = opcode::readv;
+  static constexpr bool iopoll_capable = true;
   File file;
   std::span<const ::iovec> iov;
   std::uint64_t offset = current_position;
@@ -67,6 +70,7 @@ struct readv {
 template <file_target File = int>
 struct writev {
   static constexpr opcode code = opcode::writev;
+  static constexpr bool iopoll_capable = true;
   File file;
   std::span<const ::iovec> iov;
   std::uint64_t offset = current_position;

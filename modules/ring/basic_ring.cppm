@@ -361,11 +361,19 @@ class basic_ring {
       static_assert(!Op::needs_big_cqe || has_big_cqes,
                     "push(): this operation posts a 32-byte CQE and needs a cqe32 or cqe_mixed ring");
     }
-    if constexpr (requires { Op::iopoll_capable; }) {
-      static_assert(Op::iopoll_capable || !is_iopoll,
-                    "push(): the kernel refuses this operation on IOPOLL rings (iopoll, "
-                    "hybrid_iopoll); use a ring with another polling mode");
-    }
+    static_assert(!is_iopoll || iopoll_capable<Op>(),
+                  "push(): the kernel refuses this operation on IOPOLL rings (iopoll, "
+                  "hybrid_iopoll); use a ring with another polling mode");
+  }
+
+  /// Only operations that declare `iopoll_capable = true` go on IOPOLL rings: the kernel accepts
+  /// few opcodes there, so the safe default is "no".
+  template <class Op>
+  static consteval bool iopoll_capable() {
+    if constexpr (requires { Op::iopoll_capable; })
+      return Op::iopoll_capable;
+    else
+      return false;
   }
 
   template <class Op>

@@ -1,0 +1,153 @@
+// Shared test helpers: real temporary files and directories, descriptor and mapping counts for
+// leak checks, and kernel probing so a test can skip (with the reason) where the kernel lacks a
+// feature. Nothing here mocks the kernel.
+module;
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+export module urine.test_support;
+import urine;
+
+export namespace urine::test {
+
+/// An owned file descriptor, closed on destruction.
+class unique_fd {
+ public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  unique_fd& operator=(unique_fd&& o) noexcept {
+    reset(std::exchange(o.fd_, -1));
+    return *this;
+  }
+  ~unique_fd() { reset(); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+/// A fresh directory under $URINE_TEST_DIR (or the system temp dir), removed with its contents.
+class temp_dir {
+ public:
+  temp_dir() {
+    const char* base = std::getenv("URINE_TEST_DIR");
+    std::string pattern =
+        (base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path()) /
+        "urine-test-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::filesystem::filesystem_error("mkdtemp", std::error_code(errno, std::system_category()));
+    path_ = pattern;
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Open (creating) a file; throws on failure so a test cannot go on with a bad fd.
+inline unique_fd open_file(const std::filesystem::path& p, int flags = O_RDWR | O_CREAT | O_TRUNC,
+                           mode_t mode = 0644) {
+  const int fd = ::open(p.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw std::filesystem::filesystem_error("open", p, std::error_code(errno, std::system_category()));
+  return unique_fd(fd);
+}
+
+/// The whole contents of a file, read with ordinary system calls (not through io_uring).
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Write a file with ordinary system calls.
+inline void write_file(const std::filesystem::path& p, std::string_view contents) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+}
+
+/// `n` bytes of a repeatable pattern that differs at every offset within 251 bytes.
+inline std::string pattern(std::size_t n, unsigned seed = 1) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed * 7) % 251);
+  return s;
+}
+
+/// Open descriptors of this process (entries of /proc/self/fd).
+inline std::size_t fd_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+/// Memory mappings of this process (lines of /proc/self/maps).
+inline std::size_t mapping_count() {
+  std::ifstream maps("/proc/self/maps");
+  std::size_t n = 0;
+  for (std::string line; std::getline(maps, line);) ++n;
+  return n;
+}
+
+/// Whether the running kernel implements `op`, asked through IORING_REGISTER_PROBE on a
+/// throwaway ring (raw calls, so this works before any higher layer is trusted).
+inline bool kernel_has(opcode op) {
+  abi::params p{};
+  const int fd = abi::io_uring_setup(1, &p);
+  if (fd < 0) return false;
+  struct {
+    abi::probe header;
+    abi::probe_op ops[256];
+  } probe{};
+  const int ret = abi::io_uring_register(
+      fd, static_cast<std::uint32_t>(register_opcode::register_probe), &probe, 256);
+  ::close(fd);
+  const auto i = static_cast<unsigned>(op);
+  return ret >= 0 && i <= probe.header.last_op && (probe.ops[i].flags & op_supported) != 0;
+}
+
+/// Empty when the kernel has `op`; otherwise the reason a test skips.
+inline std::string lacks(opcode op) {
+  if (kernel_has(op)) return {};
+  const auto& info = urine::info(op);
+  return "kernel lacks IORING_OP_" + std::string(info.name) + " (since " +
+         std::to_string(info.since.major) + "." + std::to_string(info.since.minor) + ")";
+}
+
+/// Empty when the kernel accepts every flag in `flags` at setup; otherwise the reason to skip.
+inline std::string lacks(setup_flags flags) {
+  const kernel_support k = query_kernel_support();
+  if (k.known && (flags & ~k.setup) == setup_flags::none) return {};
+  if (!k.known) {
+    abi::params p{};
+    p.flags = bits(flags);
+    const int fd = abi::io_uring_setup(4, &p);
+    if (fd >= 0) {
+      ::close(fd);
+      return {};
+    }
+  }
+  return "kernel lacks IORING_SETUP_" + describe(k.known ? flags & ~k.setup : flags);
+}
+
+}  // namespace urine::test
