@@ -82,8 +82,9 @@ kernel_support query_kernel_support() noexcept {
   hdr.query_data = reinterpret_cast<std::uintptr_t>(&data);
   hdr.query_op = static_cast<std::uint32_t>(query_op::opcodes);
   hdr.size = sizeof data;
+  // No ring needed (fd -1); the kernel takes a chain of headers and wants nr_args = 0.
   const int ret =
-      abi::io_uring_register(-1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 1);
+      abi::io_uring_register(-1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 0);
   if (ret < 0 || hdr.result < 0) return {};
   return {
       .known = true,
