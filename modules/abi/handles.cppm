@@ -1,6 +1,7 @@
-// Small value types every layer shares: the user data an SQE carries to its CQE, and the index of
-// a registered ("fixed") file, which is a different thing from a file descriptor and so a
-// different type. A plain descriptor is an `int`, as everywhere in POSIX.
+// Small value types every layer shares: the user data an SQE carries to its CQE, and the indices
+// of a registered ("fixed") file and a registered buffer, which are different things from a file
+// descriptor and a pointer and so different types. A plain descriptor is an `int`, as everywhere
+// in POSIX.
 module;
 #include <bit>
 #include <concepts>
@@ -34,6 +35,15 @@ struct fixed_file {
   std::uint32_t index;
   constexpr explicit fixed_file(std::uint32_t i) noexcept : index(i) {}
   friend constexpr bool operator==(fixed_file, fixed_file) noexcept = default;
+};
+
+/// An index into the ring's registered buffer table (sqe->buf_index of READ_FIXED, WRITE_FIXED,
+/// SEND_ZC with IORING_RECVSEND_FIXED_BUF, ...). The memory an operation names must lie inside
+/// the registered buffer with this index.
+struct fixed_buffer {
+  std::uint16_t index;
+  constexpr explicit fixed_buffer(std::uint16_t i) noexcept : index(i) {}
+  friend constexpr bool operator==(fixed_buffer, fixed_buffer) noexcept = default;
 };
 
 /// What an operation's file slot accepts: a plain descriptor (`int`) or a registered index.
