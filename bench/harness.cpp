@@ -1,0 +1,489 @@
+// urine-bench: runs each scenario's implementations in alternation, several times, and prints
+// medians and the ratios urine/liburing, urine/raw (and urine/epoll for echo). Everything shared
+// by the implementations lives here: options, the read file, the echo load client, the output.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace bench {
+
+std::vector<bench_case>& registry() {
+  static std::vector<bench_case> cases;
+  return cases;
+}
+
+namespace {
+
+// ---- options -----------------------------------------------------------------------------------
+
+struct options {
+  std::vector<std::string> scenarios{"nop", "read", "echo"};
+  std::vector<std::string> impls;     // empty: all
+  std::vector<std::string> variants;  // empty: all
+  std::vector<unsigned> batches{1, 32, 128};
+  std::vector<unsigned> depths{1, 32, 128};
+  std::vector<std::string> fixed{"none", "both"};  // read: none, files, buffers, both
+  std::vector<unsigned> connections{16};
+  std::vector<unsigned> msg_sizes{64, 4096};
+  std::uint64_t ops = 0;  // fixed count; 0: calibrate to `duration`
+  double duration = 0.3;
+  unsigned runs = 5;
+  std::string format = "table";
+  std::string file = "urine-bench-read.dat";
+  bool direct = false;
+};
+
+constexpr std::string_view usage = R"(usage: urine-bench [options]
+  --scenario=nop,read,echo     scenarios to run (default: all)
+  --impl=urine,liburing,raw,epoll   implementations (default: all)
+  --variant=regfd,plain,...    urine policy sets / peer variants (default: all)
+  --batch=1,32,128             nop: NOPs per submit-and-wait
+  --depth=1,32,128             read: reads per submit-and-wait (queue depth)
+  --fixed=none,files,buffers,both   read: registered files and/or buffers
+  --connections=16             echo: client connections
+  --msg-size=64,4096           echo: bytes per message
+  --ops=N                      fixed operation count per run (for instruction counting)
+  --duration=0.3               seconds per run when --ops is not given
+  --runs=5                     runs per implementation (medians are printed)
+  --format=table|csv|json
+  --file=PATH                  read: the 64 MiB file (ext4, not tmpfs; created if missing)
+  --direct                     read: open the file with O_DIRECT
+)";
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    const std::size_t comma = s.find(',');
+    out.emplace_back(s.substr(0, comma));
+    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
+  }
+  return out;
+}
+
+std::vector<unsigned> split_numbers(std::string_view s) {
+  std::vector<unsigned> out;
+  for (const std::string& part : split(s)) out.push_back(static_cast<unsigned>(std::stoul(part)));
+  return out;
+}
+
+std::optional<options> parse(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const std::size_t eq = arg.find('=');
+    const std::string_view key = arg.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
+    if (key == "--scenario") o.scenarios = split(value);
+    else if (key == "--impl") o.impls = split(value);
+    else if (key == "--variant") o.variants = split(value);
+    else if (key == "--batch") o.batches = split_numbers(value);
+    else if (key == "--depth") o.depths = split_numbers(value);
+    else if (key == "--fixed") o.fixed = split(value);
+    else if (key == "--connections") o.connections = split_numbers(value);
+    else if (key == "--msg-size") o.msg_sizes = split_numbers(value);
+    else if (key == "--ops") o.ops = std::stoull(std::string(value));
+    else if (key == "--duration") o.duration = std::stod(std::string(value));
+    else if (key == "--runs") o.runs = static_cast<unsigned>(std::stoul(std::string(value)));
+    else if (key == "--format") o.format = value;
+    else if (key == "--file") o.file = value;
+    else if (key == "--direct") o.direct = true;
+    else {
+      std::fprintf(stderr, "%.*s", static_cast<int>(usage.size()), usage.data());
+      return std::nullopt;
+    }
+  }
+  if (o.runs == 0) o.runs = 1;
+  return o;
+}
+
+bool wanted(const std::vector<std::string>& filter, const std::string& name) {
+  return filter.empty() || std::ranges::find(filter, name) != filter.end();
+}
+
+// ---- the read file -----------------------------------------------------------------------------
+
+constexpr std::size_t read_file_size = std::size_t{64} << 20;
+constexpr std::size_t offset_count = std::size_t{1} << 16;
+
+/// Creates the file if it is missing or the wrong size: every block starts with its index.
+bool prepare_read_file(const std::string& path) {
+  struct stat st{};
+  if (stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == read_file_size) return true;
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return false;
+  std::vector<std::byte> chunk(std::size_t{1} << 20);
+  bool ok = true;
+  for (std::size_t at = 0; ok && at < read_file_size; at += chunk.size()) {
+    for (std::size_t b = 0; b < chunk.size(); b += block_size) {
+      const std::uint64_t index = (at + b) / block_size;
+      std::memcpy(chunk.data() + b, &index, sizeof index);
+    }
+    ok = pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(at)) == static_cast<ssize_t>(chunk.size());
+  }
+  close(fd);
+  return ok;
+}
+
+/// Reads the whole file so it is in the page cache (the VM hands cache back to the host slowly,
+/// so this runs right before every measured run), and returns the resident fraction (mincore).
+double warm_read_file(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return 0;
+  std::vector<std::byte> chunk(std::size_t{1} << 20);
+  for (std::size_t at = 0; at < read_file_size; at += chunk.size())
+    if (pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(at)) <= 0) break;
+  double resident = 0;
+  if (void* map = mmap(nullptr, read_file_size, PROT_READ, MAP_SHARED, fd, 0); map != MAP_FAILED) {
+    const std::size_t pages = read_file_size / static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> in_core(pages);
+    if (mincore(map, read_file_size, in_core.data()) == 0)
+      resident = static_cast<double>(std::ranges::count_if(in_core, [](unsigned char c) { return c & 1; })) /
+                 static_cast<double>(pages);
+    munmap(map, read_file_size);
+  }
+  close(fd);
+  return resident;
+}
+
+std::vector<std::uint64_t> random_offsets() {
+  std::vector<std::uint64_t> out(offset_count);
+  std::uint64_t x = 0x9e3779b97f4a7c15u;  // fixed seed: every implementation reads the same blocks
+  for (std::uint64_t& off : out) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    off = (x % (read_file_size / block_size)) * block_size;
+  }
+  return out;
+}
+
+// ---- the echo load client ----------------------------------------------------------------------
+
+int listen_loopback(std::uint16_t& port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 || listen(fd, 1024) < 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) < 0) {
+    close(fd);
+    return -1;
+  }
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
+bool send_all(int fd, const std::byte* data, std::size_t size) {
+  for (unsigned spins = 0; size > 0 && spins < 1'000'000; ++spins) {
+    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n > 0) {
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      return false;
+    }
+  }
+  return size == 0;
+}
+
+/// The same load for every server: `connections` sockets, each with one message in flight,
+/// until `trips` messages have come back intact. Returns the wall time of the exchange.
+outcome echo_client(std::uint16_t port, const params& prm) {
+  outcome out;
+  const unsigned conns = prm.connections;
+  const std::size_t msg = prm.msg_size;
+  std::vector<int> fds;
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  for (unsigned i = 0; i < conns; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+      out.error = "client connect failed";
+      if (fd >= 0) close(fd);
+      break;
+    }
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = i;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    fds.push_back(fd);
+  }
+  std::vector<std::byte> tx(msg);
+  for (std::size_t i = 0; i < msg; ++i) tx[i] = static_cast<std::byte>(i * 7 + 1);
+  std::vector<std::byte> rx(msg * conns);
+  std::vector<std::size_t> got(conns);
+  std::uint64_t issued = 0, completed = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(30);
+  for (unsigned i = 0; out.error.empty() && i < conns && issued < prm.ops; ++i, ++issued)
+    if (!send_all(fds[i], tx.data(), msg)) out.error = "client send failed";
+  epoll_event events[64];
+  while (out.error.empty() && completed < prm.ops) {
+    const int n = epoll_wait(ep, events, 64, 1000);
+    if (std::chrono::steady_clock::now() > deadline) out.error = "echo timed out";
+    for (int e = 0; e < n && out.error.empty(); ++e) {
+      const unsigned i = events[e].data.u32;
+      std::byte* into = rx.data() + i * msg;
+      const ssize_t r = recv(fds[i], into + got[i], msg - got[i], 0);
+      if (r == 0 || (r < 0 && errno != EAGAIN)) out.error = "server closed or failed";
+      if (r <= 0) continue;
+      got[i] += static_cast<std::size_t>(r);
+      if (got[i] < msg) continue;
+      got[i] = 0;
+      if (std::memcmp(into, tx.data(), msg) != 0) out.error = "echo came back corrupted";
+      ++completed;
+      if (issued < prm.ops) {
+        ++issued;
+        if (!send_all(fds[i], tx.data(), msg)) out.error = "client send failed";
+      }
+    }
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.ops = completed;
+  for (int fd : fds) close(fd);  // the servers stop when every connection has closed
+  close(ep);
+  return out;
+}
+
+/// One echo run: the server under test on this thread, the load client on another.
+outcome run_echo(const bench_case& c, params prm) {
+  std::uint16_t port = 0;
+  prm.listen_fd = listen_loopback(port);
+  if (prm.listen_fd < 0) return failed("cannot listen on 127.0.0.1");
+  outcome client;
+  std::thread load([&] { client = echo_client(port, prm); });
+  alarm(120);  // a server that never sees its connections close must not hang the machine
+  outcome server = c.run(prm);
+  alarm(0);
+  load.join();
+  close(prm.listen_fd);
+  server.seconds = client.seconds;
+  if (server.error.empty()) server.error = client.error;
+  server.ops = server.error.empty() ? client.ops : 0;
+  return server;
+}
+
+// ---- running and reporting ---------------------------------------------------------------------
+
+/// One configuration of one scenario, e.g. nop at batch 32 or read at depth 1 with fixed files.
+struct point {
+  std::string scenario;
+  std::string label;  // "B=32", "QD=1 fixed=both", "conns=16 msg=64"
+  params prm;
+};
+
+struct row {
+  const point* at;
+  const bench_case* c;
+  std::uint64_t ops = 0;
+  std::vector<double> rates;  // ops/s of each run
+  double allocs_per_op = 0;
+  double residency = 1;  // read: lowest page-cache residency seen before a run
+  std::string error;
+  double median() const {
+    std::vector<double> r = rates;
+    std::ranges::sort(r);
+    return r.empty() ? 0 : r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
+  }
+};
+
+outcome run_once(const bench_case& c, const params& prm) {
+  return c.scenario == "echo" ? run_echo(c, prm) : c.run(prm);
+}
+
+/// Operations for one run: the fixed count, or a count calibrated to take about `duration`.
+std::uint64_t ops_for(const options& o, const bench_case& c, params prm) {
+  const std::uint64_t unit = c.scenario == "echo" ? 1 : prm.batch;
+  auto round = [&](std::uint64_t n) { return std::max(unit, n / unit * unit); };
+  if (o.ops != 0) return round(o.ops);
+  prm.ops = round(c.scenario == "echo" ? 2000 : std::uint64_t{20000});
+  const outcome probe = run_once(c, prm);
+  if (!probe.error.empty() || probe.seconds <= 0) return prm.ops;
+  return round(static_cast<std::uint64_t>(static_cast<double>(probe.ops) / probe.seconds * o.duration));
+}
+
+std::vector<row> run_point(const options& o, const point& pt, const std::string& read_path) {
+  std::vector<row> rows;
+  for (const bench_case& c : registry())
+    if (c.scenario == pt.scenario && wanted(o.impls, c.impl) && wanted(o.variants, c.variant))
+      rows.push_back(row{.at = &pt, .c = &c, .rates = {}, .error = {}});
+  for (row& r : rows) r.ops = ops_for(o, *r.c, pt.prm);
+  // Alternate implementations, and rotate which goes first, so drift hits all of them alike.
+  for (unsigned run = 0; run < o.runs; ++run) {
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      row& r = rows[(k + run) % rows.size()];
+      if (!r.error.empty()) continue;
+      params prm = pt.prm;
+      prm.ops = r.ops;
+      if (pt.scenario == "read" && !o.direct) r.residency = std::min(r.residency, warm_read_file(read_path));
+      const outcome out = run_once(*r.c, prm);
+      if (out.error.empty() && out.ops != r.ops) {
+        r.error = "completed " + std::to_string(out.ops) + " of " + std::to_string(r.ops) + " (a result was wrong)";
+      } else if (!out.error.empty()) {
+        r.error = out.error;
+      } else {
+        r.rates.push_back(static_cast<double>(out.ops) / out.seconds);
+        r.allocs_per_op = std::max(r.allocs_per_op, static_cast<double>(out.allocations) / static_cast<double>(out.ops));
+      }
+    }
+  }
+  return rows;
+}
+
+/// The median of the liburing/raw/epoll row this urine row is compared with, or 0.
+double peer_median(const std::vector<row>& rows, const row& r, std::string_view impl) {
+  for (const row& p : rows)
+    if (p.c->impl == impl && (p.c->variant == r.c->peer || impl == "epoll") && !p.rates.empty()) return p.median();
+  return 0;
+}
+
+void print(const options& o, const std::vector<row>& rows) {
+  static bool header_done = false;
+  const bool csv = o.format == "csv", json = o.format == "json";
+  if (!header_done) {
+    header_done = true;
+    if (csv) std::printf("scenario,point,impl,variant,ops_per_run,median_ops_per_s,min_ops_per_s,max_ops_per_s,allocs_per_op,vs_liburing,vs_raw,vs_epoll,residency,error\n");
+    else if (json) std::printf("[\n");
+    else std::printf("%-6s %-22s %-9s %-15s %12s %12s %9s %9s %9s %9s %s\n", "scen", "point", "impl", "variant",
+                     "median/s", "min..max%", "alloc/op", "x lib", "x raw", "x epoll", "");
+  }
+  for (const row& r : rows) {
+    const double med = r.median();
+    double lo = med, hi = med;
+    for (double v : r.rates) lo = std::min(lo, v), hi = std::max(hi, v);
+    const bool is_urine = r.c->impl == "urine";
+    auto ratio = [&](std::string_view impl) {
+      const double p = is_urine ? peer_median(rows, r, impl) : 0;
+      return p > 0 ? med / p : 0.0;
+    };
+    const double vl = ratio("liburing"), vr = ratio("raw"), ve = ratio("epoll");
+    if (csv) {
+      std::printf("%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.3f,%s\n", r.at->scenario.c_str(),
+                  r.at->label.c_str(), r.c->impl.c_str(), r.c->variant.c_str(),
+                  static_cast<unsigned long long>(r.ops), med, lo, hi, r.allocs_per_op, vl, vr, ve, r.residency,
+                  r.error.c_str());
+    } else if (json) {
+      static bool first = true;
+      std::printf("%s  {\"scenario\":\"%s\",\"point\":\"%s\",\"impl\":\"%s\",\"variant\":\"%s\",\"ops_per_run\":%llu,"
+                  "\"median_ops_per_s\":%.0f,\"min_ops_per_s\":%.0f,\"max_ops_per_s\":%.0f,\"allocs_per_op\":%.4f,"
+                  "\"vs_liburing\":%.3f,\"vs_raw\":%.3f,\"vs_epoll\":%.3f,\"residency\":%.3f,\"error\":\"%s\"}",
+                  first ? "" : ",\n", r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
+                  r.c->variant.c_str(), static_cast<unsigned long long>(r.ops), med, lo, hi, r.allocs_per_op, vl,
+                  vr, ve, r.residency, r.error.c_str());
+      first = false;
+    } else {
+      char spread[32];
+      std::snprintf(spread, sizeof spread, "-%.0f..+%.0f", med > 0 ? (med - lo) / med * 100 : 0,
+                    med > 0 ? (hi - med) / med * 100 : 0);
+      auto cell = [](double v) {
+        static char buf[4][16];
+        static int k = 0;
+        char* b = buf[k++ % 4];
+        if (v > 0) std::snprintf(b, 16, "%.3f", v); else std::snprintf(b, 16, "-");
+        return b;
+      };
+      std::printf("%-6s %-22s %-9s %-15s %12.0f %12s %9.4f %9s %9s %9s %s%s\n", r.at->scenario.c_str(),
+                  r.at->label.c_str(), r.c->impl.c_str(), r.c->variant.c_str(), med, spread, r.allocs_per_op,
+                  cell(vl), cell(vr), cell(ve), r.residency < 0.999 ? "[file not fully cached] " : "",
+                  r.error.c_str());
+    }
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  const std::optional<options> parsed = parse(argc, argv);
+  if (!parsed) return 2;
+  const options& o = *parsed;
+
+  std::vector<point> points;
+  for (const std::string& s : o.scenarios) {
+    if (s == "nop") {
+      for (unsigned b : o.batches) points.push_back({s, "B=" + std::to_string(b), params{.batch = b}});
+    } else if (s == "read") {
+      for (unsigned d : o.depths)
+        for (const std::string& f : o.fixed)
+          points.push_back({s, "QD=" + std::to_string(d) + " fixed=" + f,
+                            params{.batch = d,
+                                   .fixed_files = f == "files" || f == "both",
+                                   .fixed_buffers = f == "buffers" || f == "both"}});
+    } else if (s == "echo") {
+      for (unsigned c : o.connections)
+        for (unsigned m : o.msg_sizes)
+          points.push_back({s, "conns=" + std::to_string(c) + " msg=" + std::to_string(m),
+                            params{.connections = c, .msg_size = m}});
+    } else {
+      std::fprintf(stderr, "unknown scenario %s\n", s.c_str());
+      return 2;
+    }
+  }
+
+  // Read-scenario resources, made once: the file, the offsets and the buffers (page aligned, so
+  // they also serve O_DIRECT and buffer registration).
+  std::vector<std::uint64_t> offsets;
+  std::byte* buffers = nullptr;
+  int read_fd = -1;
+  if (std::ranges::any_of(points, [](const point& p) { return p.scenario == "read"; })) {
+    if (!prepare_read_file(o.file)) {
+      std::fprintf(stderr, "cannot create %s\n", o.file.c_str());
+      return 1;
+    }
+    read_fd = open(o.file.c_str(), O_RDONLY | (o.direct ? O_DIRECT : 0));
+    if (read_fd < 0) {
+      std::fprintf(stderr, "cannot open %s: %s\n", o.file.c_str(), std::strerror(errno));
+      return 1;
+    }
+    offsets = random_offsets();
+    const unsigned max_depth = *std::ranges::max_element(o.depths);
+    buffers = static_cast<std::byte*>(std::aligned_alloc(4096, std::size_t{max_depth} * block_size));
+    for (point& p : points)
+      p.prm.read = read_source{read_fd, offsets.data(), offsets.size() - 1, buffers};
+  }
+
+  bool failed_any = false;
+  for (const point& p : points) {
+    const std::vector<row> rows = run_point(o, p, o.file);
+    for (const row& r : rows) failed_any |= !r.error.empty();
+    print(o, rows);
+  }
+  if (o.format == "json") std::printf("\n]\n");
+  std::free(buffers);
+  if (read_fd >= 0) close(read_fd);
+  return failed_any ? 1 : 0;
+}

@@ -1,0 +1,123 @@
+// urine's NOP and read loops, written as a user would write them: push typed operations, one
+// submit_and_wait per batch, for_each_cqe to reap the batch. The NOP loop is instantiated for each
+// policy set so that what each choice costs shows in the same table.
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <sys/uio.h>
+
+#include "harness.hpp"
+
+import urine;
+
+namespace {
+
+using namespace urine;
+
+template <class Ring>
+bench::outcome urine_nop(const bench::params& prm) {
+  auto made = Ring::create(prm.batch);
+  if (!made) return bench::failed(made.error().message());
+  Ring& ring = *made;
+  const unsigned batch = prm.batch;
+  return bench::measure([&]() -> std::uint64_t {
+    std::uint64_t done = 0;
+    while (done < prm.ops) {
+      for (unsigned i = 0; i < batch; ++i)
+        if (!ring.push(ops::nop{}, i)) return done;
+      if (auto r = ring.submit_and_wait(batch); !r || *r != batch) return done;
+      bool bad = false;
+      done += ring.for_each_cqe([&](auto c) { bad |= c.result() != 0; });
+      if (bad) return 0;
+    }
+    return done;
+  });
+}
+
+/// READ_FIXED: urine.ops has no operation for it yet, and an operation is any aggregate with a
+/// prepare(abi::sqe&), so the bench brings its own (the file slot is typed like urine's read).
+template <file_target File>
+struct read_fixed {
+  static constexpr opcode code = opcode::read_fixed;
+  File file;
+  std::byte* into;
+  std::uint32_t length;
+  std::uint64_t offset;
+  std::uint16_t buffer_index;
+
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_rw(s, code, file, reinterpret_cast<std::uintptr_t>(into), length, offset);
+    s.buf_index = buffer_index;
+  }
+};
+
+template <class File, bool FixedBuffers>
+bench::outcome urine_read(const bench::params& prm) {
+  auto made = ring<registered_ring_fd>::create(prm.batch);
+  if (!made) return bench::failed(made.error().message());
+  auto& ring = *made;
+  const unsigned depth = prm.batch;
+  const bench::read_source& src = prm.read;
+  // The registration module is being written; until it lands, registration is the raw call.
+  constexpr bool fixed_files = std::same_as<File, fixed_file>;
+  if (fixed_files && ring.register_raw(register_opcode::register_files, &src.fd, 1) < 0)
+    return bench::failed("IORING_REGISTER_FILES failed");
+  const File file = [&] {
+    if constexpr (fixed_files)
+      return fixed_file(0);
+    else
+      return src.fd;
+  }();
+  if constexpr (FixedBuffers) {
+    const iovec iov{src.buffers, std::size_t{depth} * bench::block_size};
+    if (ring.register_raw(register_opcode::register_buffers, &iov, 1) < 0)
+      return bench::failed("IORING_REGISTER_BUFFERS failed");
+  }
+  return bench::measure([&]() -> std::uint64_t {
+    std::uint64_t done = 0;
+    while (done < prm.ops) {
+      for (unsigned i = 0; i < depth; ++i) {
+        std::byte* buf = src.buffers + std::size_t{i} * bench::block_size;
+        const std::uint64_t off = src.offsets[(done + i) & src.offset_mask];
+        bool pushed;
+        if constexpr (FixedBuffers)
+          pushed = ring.push(read_fixed<File>{file, buf, bench::block_size, off, 0}, i);
+        else
+          pushed = ring.push(ops::read<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off}, i);
+        if (!pushed) return done;
+      }
+      if (auto r = ring.submit_and_wait(depth); !r || *r != depth) return done;
+      bool bad = false;
+      done += ring.for_each_cqe([&](auto c) {
+        const std::uint64_t slot = c.user_data().value();
+        bad |= c.result() != static_cast<int>(bench::block_size) ||
+               !bench::block_ok(src.buffers + slot * bench::block_size,
+                                src.offsets[(done + slot) & src.offset_mask]);
+      });
+      if (bad) return 0;
+    }
+    return done;
+  });
+}
+
+bench::outcome urine_read_any(const bench::params& p) {
+  if (p.fixed_files)
+    return p.fixed_buffers ? urine_read<fixed_file, true>(p) : urine_read<fixed_file, false>(p);
+  return p.fixed_buffers ? urine_read<int, true>(p) : urine_read<int, false>(p);
+}
+
+// Each policy set next to the liburing/raw variant it is compared with (same ring-fd mode).
+const bench::registrar nop_cases[] = {
+    bench::registrar{{"nop", "urine", "regfd", "regfd", urine_nop<ring<registered_ring_fd>>}},
+    bench::registrar{{"nop", "urine", "plain", "plain", urine_nop<ring<>>}},
+    bench::registrar{{"nop", "urine", "sqe128+regfd", "regfd", urine_nop<ring<sqe128, registered_ring_fd>>}},
+    bench::registrar{{"nop", "urine", "cqe32+regfd", "regfd", urine_nop<ring<cqe32, registered_ring_fd>>}},
+    bench::registrar{{"nop", "urine", "sqpoll+regfd", "regfd", urine_nop<ring<sqpoll<>, registered_ring_fd>>}},
+    bench::registrar{{"nop", "urine", "defer+regfd", "regfd",
+                      urine_nop<ring<defer_task_run<>, registered_ring_fd>>}},
+    bench::registrar{{"nop", "urine", "seq_cst+regfd", "regfd",
+                      urine_nop<ring<sequentially_consistent, registered_ring_fd>>}},
+};
+const bench::registrar read_regfd{{"read", "urine", "regfd", "regfd", urine_read_any}};
+
+}  // namespace
