@@ -160,8 +160,9 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
   if (s.sq_array != sq_array_mode::keep) flags |= setup_flags::no_sqarray;
   if (!s.memory.empty()) {
     flags |= setup_flags::no_mmap;
-    p.sq_off.user_addr = reinterpret_cast<std::uintptr_t>(s.memory.rings.data());
-    p.cq_off.user_addr = reinterpret_cast<std::uintptr_t>(s.memory.sqes.data());
+    // Crosswise, as the kernel reads them: the SQE array from sq_off, the rings from cq_off.
+    p.sq_off.user_addr = reinterpret_cast<std::uintptr_t>(s.memory.sqes.data());
+    p.cq_off.user_addr = reinterpret_cast<std::uintptr_t>(s.memory.rings.data());
   }
   if (s.registered_fd_only) flags |= setup_flags::registered_fd_only;
   if (has(flags, setup_flags::sqpoll)) {
