@@ -4,3 +4,4 @@ export module urine;
 export import urine.abi;
 export import urine.ring;
 export import urine.ops;
+export import urine.registration;

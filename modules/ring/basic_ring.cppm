@@ -80,10 +80,7 @@ class basic_ring {
   /// The next free SQE, or nullptr when the SQ is full (submit, then try again). The SQE's
   /// contents are whatever was there before: prepare every field, or use push().
   [[nodiscard]] inline sqe_type* get_sqe() noexcept {
-    if (sq_tail_ - sq_head_ >= sq_entries_) [[unlikely]] {
-      sq_head_ = load_sq_head();
-      if (sq_tail_ - sq_head_ >= sq_entries_) return nullptr;
-    }
+    if (sq_tail_ == sq_limit_ && !make_room()) [[unlikely]] return nullptr;
     return &sqes_[sq_tail_++ & sq_mask_];
   }
 
@@ -92,9 +89,10 @@ class basic_ring {
   template <class Op>
   [[nodiscard]] inline bool push(const Op& op, user_data data = {}, sqe_options options = {}) noexcept {
     check_operation<Op>();
-    sqe_type* entry = get_sqe();
-    if (entry == nullptr) [[unlikely]] return false;
-    fill(*entry, op, data, options);
+    // Tested on the indices, not on a null SQE pointer: the compiler cannot prove &sqes_[i]
+    // non-null, so a pointer test would cost a compare per SQE.
+    if (sq_tail_ == sq_limit_ && !make_room()) [[unlikely]] return false;
+    fill(sqes_[sq_tail_++ & sq_mask_], op, data, options);
     return true;
   }
 
@@ -128,7 +126,7 @@ class basic_ring {
       if (pending == 0 && flags == 0) return 0u;
       const int ret = enter(pending, wait_nr, flags);
       if (ret < 0) [[unlikely]] return std::unexpected(errno_code(-ret));
-      return static_cast<unsigned>(ret);
+      return consumed(ret);
     }
   }
 
@@ -145,7 +143,10 @@ class basic_ring {
     }
     const int ret = enter_with_timeout(pending, wait_nr, flags, timeout, min_wait);
     if (ret < 0) return std::unexpected(errno_code(-ret));
-    return is_sqpoll ? pending : static_cast<unsigned>(ret);
+    if constexpr (is_sqpoll)
+      return pending;
+    else
+      return consumed(ret);
   }
 
   /// SQPOLL rings: block until the kernel thread has made room in a full SQ (IORING_ENTER_SQ_WAIT).
@@ -237,21 +238,24 @@ class basic_ring {
       (void)get_events();
       tail = order::load_acquire(cq_ktail_);
     }
+    const std::uint32_t first = cq_head_;
+    std::uint32_t head = first;
     unsigned count = 0;
-    std::uint32_t head = cq_head_;
-    while (head != tail) {
-      const cqe_type* e = &cqes_[head & cq_mask_];
-      if constexpr (cqe_policy::mixed) {
+    if constexpr (cqe_policy::mixed) {
+      while (head != tail) {
+        const cqe_type* e = &cqes_[head & cq_mask_];
         if (e->flags & bits(cqe_flags::skip)) {
           ++head;
           continue;
         }
         head += (e->flags & bits(cqe_flags::big)) ? 2 : 1;
-      } else {
-        ++head;
+        fn(completion_type(e));
+        ++count;
       }
-      fn(completion_type(e));
-      ++count;
+    } else {
+      // One slot per completion: the count is the distance walked, with no second counter.
+      for (; head != tail; ++head) fn(completion_type(&cqes_[head & cq_mask_]));
+      count = tail - first;
     }
     cq_head_ = head;
     order::store_release(cq_khead_, head);
@@ -321,6 +325,22 @@ class basic_ring {
   result<void> enable() noexcept {
     const int ret = register_raw(register_opcode::register_enable_rings, nullptr, 0);
     if (ret < 0) return fail(ret, "IORING_REGISTER_ENABLE_RINGS");
+    return {};
+  }
+
+  /// Resize the SQ and CQ rings in place (IORING_REGISTER_RESIZE_RINGS, 6.13; the kernel resizes
+  /// only DEFER_TASKRUN rings). The public face is urine.registration's resize_rings(). This is
+  /// the one place outside creation where the kernel moves the shared memory under us: prepared
+  /// SQEs are published first so the kernel copies them along (it copies head...tail), and after
+  /// the remap every cached pointer and mask is re-read. The SQ tail is the kernel's copy of ours,
+  /// so local indices stay as they were; SQEs and completions obtained earlier are invalid.
+  result<void> resize(std::uint32_t sq_entries, std::uint32_t cq_entries) {
+    (void)publish_sq();
+    order::store_release(cq_khead_, cq_head_);
+    if (auto r = core_.resize(sq_entries, cq_entries, shape()); !r) return r;
+    const std::uint32_t tail = sq_tail_;
+    map_indices();
+    sq_tail_ = sq_published_ = tail;
     return {};
   }
 
@@ -400,19 +420,32 @@ class basic_ring {
     s.personality = options.personality;
   }
 
-  /// Publish the local SQ tail; returns how many SQEs the kernel has yet to consume.
+  /// Publish the local SQ tail. Without SQPOLL, returns how many SQEs the kernel has yet to
+  /// consume (anything an earlier enter left is submitted again with the new ones); with SQPOLL,
+  /// how many this call handed to the thread.
   inline unsigned publish_sq() noexcept {
-    if (sq_tail_ != sq_published_) {
-      order::store_release(sq_ktail_, sq_tail_);
-      sq_published_ = sq_tail_;
-    }
+    // A plain store on x86 and cheaper than testing whether the tail moved.
+    order::store_release(sq_ktail_, sq_tail_);
     if constexpr (is_sqpoll) {
-      return sq_tail_ - sq_head_;  // informational: the thread consumes them on its own
+      const unsigned fresh = sq_tail_ - sq_published_;
+      sq_published_ = sq_tail_;
+      return fresh;
     } else {
-      // Anything an earlier enter left unconsumed is submitted again along with the new SQEs.
-      sq_head_ = order::load_relaxed(sq_khead_);
-      return sq_tail_ - sq_head_;
+      return sq_tail_ - (sq_limit_ - sq_entries_);
     }
+  }
+
+  /// Without SQPOLL the kernel consumes SQEs only inside our enter, and says how many: the head
+  /// advances by that, with no load of the shared head.
+  inline unsigned consumed(int ret) noexcept {
+    sq_limit_ += static_cast<unsigned>(ret);
+    return static_cast<unsigned>(ret);
+  }
+
+  /// The SQ looked full: re-read the kernel's head. False when it really is full.
+  [[gnu::noinline]] bool make_room() noexcept {
+    sq_limit_ = load_sq_head() + sq_entries_;
+    return sq_tail_ != sq_limit_;
   }
 
   inline std::uint32_t load_sq_head() const noexcept {
@@ -479,7 +512,8 @@ class basic_ring {
     cq_mask_ = *at(cq, p.cq_off.ring_mask);
     cq_entries_ = *at(cq, p.cq_off.ring_entries);
     cqes_ = reinterpret_cast<const cqe_type*>(cq + p.cq_off.cqes);
-    sq_tail_ = sq_published_ = sq_head_ = order::load_relaxed(sq_khead_);
+    sq_tail_ = sq_published_ = order::load_relaxed(sq_khead_);
+    sq_limit_ = sq_tail_ + sq_entries_;
     cq_head_ = order::load_relaxed(cq_khead_);
     enter_fd_ = has_registered_fd ? core_.registered_index() : core_.fd();
   }
@@ -494,7 +528,7 @@ class basic_ring {
     sq_entries_ = std::exchange(o.sq_entries_, 0);
     sq_tail_ = o.sq_tail_;
     sq_published_ = o.sq_published_;
-    sq_head_ = o.sq_head_;
+    sq_limit_ = std::exchange(o.sq_limit_, o.sq_tail_);
     cq_khead_ = std::exchange(o.cq_khead_, nullptr);
     cq_ktail_ = std::exchange(o.cq_ktail_, nullptr);
     cq_koverflow_ = std::exchange(o.cq_koverflow_, nullptr);
@@ -517,8 +551,8 @@ class basic_ring {
   std::uint32_t sq_mask_ = 0;
   std::uint32_t sq_entries_ = 0;
   std::uint32_t sq_tail_ = 0;       ///< next SQE to hand out
-  std::uint32_t sq_published_ = 0;  ///< tail last stored to the kernel
-  std::uint32_t sq_head_ = 0;       ///< kernel head as last read
+  std::uint32_t sq_limit_ = 0;      ///< known kernel head + entries: the SQ is full at this tail
+  std::uint32_t sq_published_ = 0;  ///< SQPOLL: tail last handed to the thread
 
   // Completion queue.
   std::uint32_t* cq_khead_ = nullptr;

@@ -5,6 +5,7 @@ module;
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <span>
 #include <string>
 #include <system_error>
@@ -51,6 +52,14 @@ std::string diagnose_refusal(setup_flags requested, const setup& s) {
     return "IORING_SETUP_NO_MMAP: caller memory refused (too small or not page-aligned)";
   return "io_uring_setup refused IORING_SETUP_" + describe(requested) + " with " +
          std::to_string(s.entries) + " entries";
+}
+
+// Identity mapping in the SQ index array (when the ring has one), so submission never touches
+// the array again.
+void fill_sq_array(std::byte* sq_ring, const abi::params& p, setup_flags flags) noexcept {
+  if (has(flags, setup_flags::no_sqarray)) return;
+  auto* array = reinterpret_cast<std::uint32_t*>(sq_ring + p.sq_off.array);
+  for (std::uint32_t i = 0; i < p.sq_entries; ++i) array[i] = i;
 }
 
 }  // namespace
@@ -205,41 +214,11 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
     core.sq_ring_ = s.memory.rings.data();
     core.cq_ring_ = s.memory.rings.data();
     core.sqes_ = s.memory.sqes.data();
-  } else {
-    const bool single = has(feature_flags(p.features), feature_flags::single_mmap);
-    const bool sq_array = !has(flags, setup_flags::no_sqarray);
-    std::size_t sq_size = p.sq_off.array + (sq_array ? p.sq_entries * sizeof(std::uint32_t) : 0);
-    if (!sq_array) sq_size = p.sq_off.flags + sizeof(std::uint32_t);
-    std::size_t cq_size = p.cq_off.cqes + std::size_t{p.cq_entries} * shape.cqe_size;
-    if (single) sq_size = cq_size = std::max(sq_size, cq_size);
-    const auto map = [&](std::size_t size, std::uint64_t offset) -> std::byte* {
-      void* m = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, core.fd_,
-                       static_cast<off_t>(offset));
-      return m == MAP_FAILED ? nullptr : static_cast<std::byte*>(m);
-    };
-    core.sq_ring_ = map(sq_size, abi::off_sq_ring);
-    if (core.sq_ring_ == nullptr) return fail(-errno, "mmap of the SQ ring");
-    core.sq_ring_size_ = sq_size;
-    if (single) {
-      core.cq_ring_ = core.sq_ring_;
-    } else {
-      core.cq_ring_ = map(cq_size, abi::off_cq_ring);
-      if (core.cq_ring_ == nullptr) return fail(-errno, "mmap of the CQ ring");
-      core.cq_ring_size_ = cq_size;
-    }
-    core.sqes_size_ = std::size_t{p.sq_entries} * shape.sqe_size;
-    core.sqes_ = map(core.sqes_size_, abi::off_sqes);
-    if (core.sqes_ == nullptr) {
-      core.sqes_size_ = 0;
-      return fail(-errno, "mmap of the SQE array");
-    }
+  } else if (auto mapped = core.map_areas(p, flags, shape.sqe_size, shape.cqe_size); !mapped) {
+    return std::unexpected(std::move(mapped.error()));
   }
 
-  if (!has(flags, setup_flags::no_sqarray)) {
-    // Identity mapping once, so submission never touches the array again.
-    auto* array = reinterpret_cast<std::uint32_t*>(core.sq_ring_ + p.sq_off.array);
-    for (std::uint32_t i = 0; i < p.sq_entries; ++i) array[i] = i;
-  }
+  fill_sq_array(core.sq_ring_, p, flags);
 
   if (shape.register_fd && !s.registered_fd_only) {
     abi::rsrc_update update{};
@@ -253,6 +232,89 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
   return core;
 }
 
+result<void> ring_core::map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size,
+                                  std::uint32_t cqe_size) {
+  const bool single = has(feature_flags(p.features), feature_flags::single_mmap);
+  const bool sq_array = !has(flags, setup_flags::no_sqarray);
+  std::size_t sq_size = p.sq_off.array + (sq_array ? p.sq_entries * sizeof(std::uint32_t) : 0);
+  if (!sq_array) sq_size = p.sq_off.flags + sizeof(std::uint32_t);
+  std::size_t cq_size = p.cq_off.cqes + std::size_t{p.cq_entries} * cqe_size;
+  if (single) sq_size = cq_size = std::max(sq_size, cq_size);
+  const auto map = [&](std::size_t size, std::uint64_t offset) -> std::byte* {
+    void* m = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd_,
+                     static_cast<off_t>(offset));
+    return m == MAP_FAILED ? nullptr : static_cast<std::byte*>(m);
+  };
+  sq_ring_ = map(sq_size, abi::off_sq_ring);
+  if (sq_ring_ == nullptr) return fail(-errno, "mmap of the SQ ring");
+  sq_ring_size_ = sq_size;
+  if (single) {
+    cq_ring_ = sq_ring_;
+  } else {
+    cq_ring_ = map(cq_size, abi::off_cq_ring);
+    if (cq_ring_ == nullptr) return fail(-errno, "mmap of the CQ ring");
+    cq_ring_size_ = cq_size;
+  }
+  sqes_size_ = std::size_t{p.sq_entries} * sqe_size;
+  sqes_ = map(sqes_size_, abi::off_sqes);
+  if (sqes_ == nullptr) {
+    sqes_size_ = 0;
+    return fail(-errno, "mmap of the SQE array");
+  }
+  return {};
+}
+
+void ring_core::unmap_areas() noexcept {
+  if (sqes_size_ != 0) ::munmap(sqes_, sqes_size_);
+  if (cq_ring_size_ != 0) ::munmap(cq_ring_, cq_ring_size_);
+  if (sq_ring_size_ != 0) ::munmap(sq_ring_, sq_ring_size_);
+  sqes_size_ = cq_ring_size_ = sq_ring_size_ = 0;
+  sq_ring_ = cq_ring_ = sqes_ = nullptr;
+}
+
+result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entries, const ring_shape& shape) {
+  const auto flags = setup_flags(params_.flags);
+  if (has(flags, setup_flags::no_mmap))
+    return fail(std::errc::operation_not_supported,
+                "IORING_REGISTER_RESIZE_RINGS of a NO_MMAP ring: the new rings would need new caller memory");
+  if (sq_entries == 0 || sq_entries > max_sq_entries)
+    return fail(std::errc::invalid_argument, "IORING_REGISTER_RESIZE_RINGS: SQ entries " +
+                                                 std::to_string(sq_entries) + " not in 1 ... " +
+                                                 std::to_string(max_sq_entries));
+  if (cq_entries > max_cq_entries || (cq_entries != 0 && cq_entries < sq_entries))
+    return fail(std::errc::invalid_argument, "IORING_REGISTER_RESIZE_RINGS: CQ entries " +
+                                                 std::to_string(cq_entries) + " not in " +
+                                                 std::to_string(sq_entries) + " ... " +
+                                                 std::to_string(max_cq_entries));
+  abi::params p{};
+  p.sq_entries = sq_entries;
+  if (cq_entries != 0) {
+    p.flags = bits(setup_flags::cqsize);
+    p.cq_entries = cq_entries;
+  }
+  const int ret = do_register(register_opcode::register_resize_rings, &p, 1);
+  if (ret < 0) {
+    std::string text = "IORING_REGISTER_RESIZE_RINGS to " + std::to_string(sq_entries) + " SQ / " +
+                       std::to_string(cq_entries == 0 ? 2 * sq_entries : cq_entries) + " CQ entries";
+    if (ret == -EOVERFLOW) text += ": more entries are in flight than the new rings hold";
+    if (ret == -EINVAL) text += ": refused (the kernel resizes only DEFER_TASKRUN rings)";
+    return fail(ret, std::move(text));
+  }
+  // The kernel now serves the new rings at the same mmap offsets; the old mappings only keep
+  // dead pages alive, so they go first and the new ones replace them.
+  unmap_areas();
+  p.flags = params_.flags;
+  p.features = params_.features;
+  if (auto mapped = map_areas(p, flags, shape.sqe_size, shape.cqe_size); !mapped) return mapped;
+  params_.sq_entries = p.sq_entries;
+  params_.cq_entries = p.cq_entries;
+  params_.sq_off = p.sq_off;
+  params_.cq_off = p.cq_off;
+  // The new SQ index array starts zeroed; the kernel copied SQEs by slot, so identity again.
+  fill_sq_array(sq_ring_, params_, flags);
+  return {};
+}
+
 void ring_core::release() noexcept {
   if (registered_index_ >= 0) {
     abi::rsrc_update update{};
@@ -264,11 +326,7 @@ void ring_core::release() noexcept {
         &update, 1);
     registered_index_ = -1;
   }
-  if (sqes_size_ != 0) ::munmap(sqes_, sqes_size_);
-  if (cq_ring_size_ != 0) ::munmap(cq_ring_, cq_ring_size_);
-  if (sq_ring_size_ != 0) ::munmap(sq_ring_, sq_ring_size_);
-  sqes_size_ = cq_ring_size_ = sq_ring_size_ = 0;
-  sq_ring_ = cq_ring_ = sqes_ = nullptr;
+  unmap_areas();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }

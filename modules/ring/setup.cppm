@@ -115,6 +115,12 @@ class ring_core {
   [[nodiscard]] std::byte* cq_ring() const noexcept { return cq_ring_; }
   [[nodiscard]] std::byte* sqes() const noexcept { return sqes_; }
 
+  /// IORING_REGISTER_RESIZE_RINGS (6.13): the kernel moves pending SQEs and CQEs into rings of
+  /// the new sizes; the old mappings are dropped and the new ones mapped, and params() updated.
+  /// The owner must publish its SQ tail and CQ head first and re-read every pointer afterwards
+  /// (basic_ring::resize does both). Rings in caller memory (NO_MMAP) are refused.
+  result<void> resize(std::uint32_t sq_entries, std::uint32_t cq_entries, const ring_shape& shape);
+
   /// io_uring_register(2) on this ring, through the registered index when there is one.
   [[nodiscard]] int do_register(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
     return registered_index_ >= 0
@@ -127,6 +133,9 @@ class ring_core {
  private:
   void release() noexcept;
   void swap(ring_core& o) noexcept;
+  /// Map the three areas described by `p` through fd_ (shared by create and resize).
+  result<void> map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size, std::uint32_t cqe_size);
+  void unmap_areas() noexcept;
 
   int fd_ = -1;
   int registered_index_ = -1;

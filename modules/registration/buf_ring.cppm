@@ -1,0 +1,211 @@
+// Provided-buffer rings (REGISTER_PBUF_RING, UNREGISTER_PBUF_RING, PBUF_STATUS): a ring of
+// buffers the kernel picks from when a request says "any buffer of group G" (IOSQE_BUFFER_SELECT),
+// which is what lets one multishot receive run for ever without the application choosing memory
+// in advance.
+//
+// The part that is easy to get wrong is giving buffers back: a buffer may be re-added only after
+// the application is done reading it, and (with incremental consumption) only after the kernel
+// is done filling it. buffer_ring::take() turns a completion into a provided_buffer — a move-only
+// lease on the bytes the completion delivered — and the buffer goes back to the kernel when the
+// last lease on it is released, never earlier. The raw add/advance/commit primitives remain for
+// callers who manage ids themselves.
+module;
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+export module urine.registration:buf_ring;
+import urine.abi;
+import urine.ring;
+import :core;
+
+export namespace urine {
+
+/// Who provides the memory of the ring of buffer descriptors.
+enum class buffer_ring_memory : std::uint8_t {
+  application,  ///< urine maps it and hands its address to the kernel
+  kernel,       ///< the kernel allocates it and urine maps it through the ring fd (IOU_PBUF_RING_MMAP)
+};
+
+struct buffer_ring_options {
+  std::uint16_t group = 0;           ///< the buffer group id requests select from
+  std::uint32_t entries = 64;        ///< ring slots and buffers: a power of two, 1 ... 32768
+  std::uint32_t buffer_size = 4096;  ///< bytes per buffer
+  buffer_ring_memory memory = buffer_ring_memory::application;
+  /// IOU_PBUF_RING_INC (6.12): a buffer is consumed piece by piece, so many small receives share
+  /// one buffer; completions carry F_BUF_MORE while the kernel keeps filling it.
+  bool incremental = false;
+  /// The buffers' memory, entries × buffer_size bytes (empty: urine maps it). It must outlive
+  /// the buffer ring.
+  std::span<std::byte> storage = {};
+};
+
+class buffer_ring;
+
+/// The bytes one completion delivered into a provided buffer: a lease that gives the buffer back
+/// to its ring when released (or destroyed). Empty when the completion carried no buffer (a
+/// receive at end of stream). It must not outlive its buffer_ring.
+class provided_buffer {
+ public:
+  provided_buffer() noexcept = default;
+  provided_buffer(provided_buffer&& o) noexcept
+      : owner_(std::exchange(o.owner_, nullptr)), data_(o.data_), id_(o.id_), more_(o.more_) {}
+  provided_buffer& operator=(provided_buffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      owner_ = std::exchange(o.owner_, nullptr);
+      data_ = o.data_;
+      id_ = o.id_;
+      more_ = o.more_;
+    }
+    return *this;
+  }
+  provided_buffer(const provided_buffer&) = delete;
+  provided_buffer& operator=(const provided_buffer&) = delete;
+  ~provided_buffer() { release(); }
+
+  /// The delivered bytes (the completion's result counts them).
+  [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
+  [[nodiscard]] std::string_view text() const noexcept {
+    return {reinterpret_cast<const char*>(data_.data()), data_.size()};
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return data_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return data_.empty(); }
+  /// The buffer id (valid when the lease holds a buffer).
+  [[nodiscard]] std::uint16_t id() const noexcept { return id_; }
+  /// Whether this lease holds a buffer at all.
+  [[nodiscard]] bool holds_buffer() const noexcept { return owner_ != nullptr; }
+  /// F_BUF_MORE: the kernel goes on filling the same buffer (incremental rings).
+  [[nodiscard]] bool kernel_continues() const noexcept { return more_; }
+
+  /// Done with the bytes: the buffer returns to the ring once no lease and not the kernel holds it.
+  inline void release() noexcept;
+
+ private:
+  friend class buffer_ring;
+  provided_buffer(buffer_ring* owner, std::span<std::byte> data, std::uint16_t id, bool more) noexcept
+      : owner_(owner), data_(data), id_(id), more_(more) {}
+  buffer_ring* owner_ = nullptr;
+  std::span<std::byte> data_;
+  std::uint16_t id_ = 0;
+  bool more_ = false;
+};
+
+/// A registered provided-buffer ring with its buffers. Unregisters on destruction (after every
+/// lease is gone: leases point into it, so it must not move while any exists).
+class buffer_ring : public detail::ring_bound {
+ public:
+  static constexpr std::uint32_t max_entries = 32768;
+
+  buffer_ring(buffer_ring&& o) noexcept;
+  buffer_ring& operator=(buffer_ring&&) = delete;
+  ~buffer_ring();
+
+  [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
+  [[nodiscard]] std::uint32_t entries() const noexcept { return mask_ + 1; }
+  [[nodiscard]] std::uint32_t buffer_size() const noexcept { return buffer_size_; }
+  [[nodiscard]] bool incremental() const noexcept { return incremental_; }
+  /// The whole memory of buffer `id`.
+  [[nodiscard]] std::span<std::byte> buffer(std::uint16_t id) const noexcept {
+    return {storage_ + std::size_t{id} * buffer_size_, buffer_size_};
+  }
+  /// Buffers currently in the kernel's hands (added and not yet fully consumed, as far as the
+  /// completions taken so far tell).
+  [[nodiscard]] std::uint32_t available() const noexcept { return available_; }
+
+  // ---- the lease interface ---------------------------------------------------------------------
+
+  /// What a completion of a request that selected from this group delivered. An error when the
+  /// request failed — ENOBUFS, with a sentence saying so, when every buffer was handed out and the
+  /// ring ran dry (a multishot request has then stopped: re-arm it after giving buffers back).
+  template <class Completion>
+  [[nodiscard]] std::expected<provided_buffer, error> take(const Completion& c) {
+    return take(c.result(), c.flags());
+  }
+  [[nodiscard]] std::expected<provided_buffer, error> take(std::int32_t res, cqe_flags flags);
+
+  // ---- the raw interface -----------------------------------------------------------------------
+
+  /// Stage `memory` as buffer `id` at the tail; the kernel sees it after commit().
+  inline void add(std::span<std::byte> memory, std::uint16_t id) noexcept {
+    abi::buf& slot = ring_[(tail_ + staged_) & mask_];
+    // Field by field: the ring's tail index overlays slot 0's reserved field.
+    slot.addr = reinterpret_cast<std::uintptr_t>(memory.data());
+    slot.len = static_cast<std::uint32_t>(memory.size());
+    slot.bid = id;
+    ++staged_;
+  }
+  /// Publish everything staged by add().
+  inline void commit() noexcept { advance(std::exchange(staged_, 0u)); }
+  /// Publish `n` slots written directly at the tail (slot(0) ... slot(n - 1)).
+  inline void advance(unsigned n) noexcept {
+    tail_ += n;
+    available_ += n;
+    std::atomic_ref(ring_tail()).store(static_cast<std::uint16_t>(tail_), std::memory_order_release);
+  }
+  /// The slot `offset` places past the published tail, for advance().
+  [[nodiscard]] abi::buf& slot(unsigned offset) noexcept { return ring_[(tail_ + offset) & mask_]; }
+  /// Give buffer `id` back whole, at once.
+  inline void recycle(std::uint16_t id) noexcept {
+    add(buffer(id), id);
+    commit();
+  }
+
+  /// The kernel's head of this ring: how many buffers it has consumed (IORING_REGISTER_PBUF_STATUS).
+  [[nodiscard]] result<std::uint32_t> kernel_head() const;
+
+  /// Unregister now (IORING_UNREGISTER_PBUF_RING); the handle is empty afterwards.
+  result<void> unregister();
+
+ private:
+  friend result<buffer_ring> register_buffer_ring(ring_ref, const buffer_ring_options&);
+  friend class provided_buffer;
+  explicit buffer_ring(ring_ref ring) noexcept : ring_bound(ring) {}
+
+  std::uint16_t& ring_tail() noexcept { return reinterpret_cast<abi::buf_ring*>(ring_)->tail; }
+  inline void lease_released(std::uint16_t id) noexcept;
+  void unmap() noexcept;
+
+  // Per buffer: where the next delivery starts (incremental), leases out, and whether the
+  // kernel has finished with it (so it may go back once the leases are gone).
+  struct state {
+    std::uint32_t offset = 0;
+    std::uint16_t leases = 0;
+    bool kernel_done = false;
+  };
+
+  abi::buf* ring_ = nullptr;
+  std::size_t ring_mapped_ = 0;
+  std::byte* storage_ = nullptr;
+  std::size_t storage_mapped_ = 0;  ///< 0 when the storage is the caller's
+  std::uint32_t mask_ = 0;
+  std::uint32_t buffer_size_ = 0;
+  std::uint32_t tail_ = 0;
+  std::uint32_t staged_ = 0;
+  std::uint32_t available_ = 0;
+  std::uint16_t group_ = 0;
+  bool incremental_ = false;
+  std::vector<state> states_;
+};
+
+/// Register a buffer ring with `options.entries` buffers of `options.buffer_size` bytes, all
+/// given to the kernel at once (IORING_REGISTER_PBUF_RING).
+[[nodiscard]] result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_options& options);
+
+inline void provided_buffer::release() noexcept {
+  if (owner_ != nullptr) std::exchange(owner_, nullptr)->lease_released(id_);
+}
+
+inline void buffer_ring::lease_released(std::uint16_t id) noexcept {
+  state& s = states_[id];
+  if (--s.leases == 0 && s.kernel_done) {
+    s = state{};
+    recycle(id);
+  }
+}
+
+}  // namespace urine

@@ -1,0 +1,125 @@
+// What every registration shares: a type-erased reference to the ring a registration is made on,
+// the one funnel every io_uring_register(2) call of this module goes through (which keeps a
+// per-opcode tally of calls and successes), and the lifetime rule of registered resources.
+//
+// The lifetime rule. A registered resource (a file or buffer table, a buffer ring, a personality,
+// an eventfd, ...) is a handle that refers to its ring. It must not outlive the ring, and the
+// ring must not move while handles refer to it: declare handles after the ring, so that they are
+// destroyed first, and never return a handle out of the scope that owns its ring. A handle binds
+// only to a ring lvalue (binding a temporary ring does not compile), it is move-only, and its
+// destructor unregisters quietly; call unregister() to see the kernel's answer. When the ring fd
+// is closed the kernel drops everything registered on it anyway, so the early release is the
+// handle's whole job.
+module;
+#include <array>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+export module urine.registration:core;
+import urine.abi;
+import urine.ring;
+
+export namespace urine {
+
+/// A non-owning reference to a ring of any configuration, for registration calls. Registration
+/// is not on the hot path, so one compiled implementation serves every ring type through it.
+class ring_ref {
+ public:
+  /// Refer to `ring` (it must outlive the reference and everything made through it).
+  template <class Config>
+  ring_ref(const basic_ring<Config>& ring) noexcept  // NOLINT: implicit on purpose
+      : ring_(&ring),
+        call_(&call_on<Config>),
+        fd_(ring.fd()),
+        index_(ring.registered_index()),
+        flags_(ring.flags()),
+        features_(ring.features()) {}
+  /// A temporary ring would be closed before anything registered through it could be used.
+  template <class Config>
+  ring_ref(const basic_ring<Config>&&) = delete;
+
+  /// io_uring_register(2) on the ring, counted in register_call_stats(); the kernel's result.
+  [[nodiscard]] int call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept;
+
+  /// The ring's fd (-1 for a REGISTERED_FD_ONLY ring).
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  /// The ring's registered index, -1 when its fd is not registered.
+  [[nodiscard]] int registered_index() const noexcept { return index_; }
+  [[nodiscard]] setup_flags flags() const noexcept { return flags_; }
+  [[nodiscard]] feature_flags features() const noexcept { return features_; }
+  /// Whether two references name the same ring object.
+  friend bool operator==(const ring_ref& a, const ring_ref& b) noexcept { return a.ring_ == b.ring_; }
+
+ private:
+  template <class Config>
+  static int call_on(const void* ring, register_opcode op, const void* arg, std::uint32_t nr) noexcept {
+    return static_cast<const basic_ring<Config>*>(ring)->register_raw(op, arg, nr);
+  }
+
+  const void* ring_;
+  int (*call_)(const void*, register_opcode, const void*, std::uint32_t) noexcept;
+  int fd_;
+  int index_;
+  setup_flags flags_;
+  feature_flags features_;
+};
+
+/// How often each register opcode was called through urine.registration in this process, and
+/// how often the kernel accepted it: a diagnostic (which facilities does this program really
+/// use?) that the test suite also reads to prove it covers every opcode.
+struct register_call_counts {
+  std::array<std::uint64_t, register_opcode_count> calls{};
+  std::array<std::uint64_t, register_opcode_count> successes{};
+};
+[[nodiscard]] register_call_counts register_call_stats() noexcept;
+
+/// The kernel name of a register opcode ("REGISTER_BUFFERS").
+[[nodiscard]] constexpr std::string_view name(register_opcode op) noexcept {
+  const auto i = static_cast<unsigned>(op);
+  return i < register_opcode_count ? register_opcode_table[i].name : std::string_view{"UNKNOWN"};
+}
+
+}  // namespace urine
+
+export namespace urine::detail {
+
+/// io_uring_register(2) without a ring (fd -1: QUERY, SEND_MSG_RING), counted like ring calls.
+[[nodiscard]] int call_ringless(register_opcode op, const void* arg, std::uint32_t nr) noexcept;
+
+/// Count a register call made outside ring_ref::call (the ring's own resize path).
+void record_call(register_opcode op, bool succeeded) noexcept;
+
+/// "IORING_REGISTER_BUFFERS (8 buffers)": the opcode's kernel name and what was asked.
+[[nodiscard]] std::string asked(register_opcode op, const std::string& what = {});
+
+/// The handle state every registered resource shares: the ring it belongs to, or none once
+/// released or moved from. Moving transfers the duty to unregister.
+class ring_bound {
+ public:
+  ring_bound(ring_bound&& o) noexcept : ring_(std::exchange(o.ring_, std::nullopt)) {}
+  ring_bound& operator=(ring_bound&& o) noexcept {
+    ring_ = std::exchange(o.ring_, std::nullopt);
+    return *this;
+  }
+  ring_bound(const ring_bound&) = delete;
+  ring_bound& operator=(const ring_bound&) = delete;
+
+  /// Whether the handle still holds its registration.
+  [[nodiscard]] bool registered() const noexcept { return ring_.has_value(); }
+  explicit operator bool() const noexcept { return registered(); }
+
+ protected:
+  explicit ring_bound(ring_ref r) noexcept : ring_(r) {}
+  ~ring_bound() = default;
+
+  /// Give up the ring for an unregister call: the ring, or an error naming `op` when the
+  /// handle holds nothing (already unregistered, or moved from).
+  result<ring_ref> release_for(register_opcode op);
+
+  std::optional<ring_ref> ring_;
+};
+
+}  // namespace urine::detail

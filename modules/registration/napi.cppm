@@ -1,0 +1,40 @@
+// NAPI busy polling for a ring's network requests (REGISTER_NAPI, UNREGISTER_NAPI, 6.9): waits
+// busy-poll the NIC queues of the sockets the ring serves instead of sleeping on interrupts.
+module;
+#include <chrono>
+#include <cstdint>
+export module urine.registration:napi;
+import urine.abi;
+import urine.ring;
+import :core;
+
+export namespace urine {
+
+struct napi_settings {
+  std::chrono::microseconds busy_poll_timeout{0};
+  bool prefer_busy_poll = false;
+  friend bool operator==(const napi_settings&, const napi_settings&) = default;
+};
+
+/// Busy polling enabled on a ring (dynamic tracking: the queues of the sockets it serves).
+/// Unregisters on destruction.
+class registered_napi : public detail::ring_bound {
+ public:
+  registered_napi(registered_napi&&) noexcept = default;
+  registered_napi& operator=(registered_napi&& o) noexcept;
+  ~registered_napi();
+
+  /// What was in force before registration.
+  [[nodiscard]] const napi_settings& previous() const noexcept { return previous_; }
+  /// Turn busy polling off (IORING_UNREGISTER_NAPI); returns the settings that were in force.
+  result<napi_settings> unregister();
+
+ private:
+  friend result<registered_napi> register_napi(ring_ref, napi_settings);
+  registered_napi(ring_ref ring, napi_settings previous) noexcept : ring_bound(ring), previous_(previous) {}
+  napi_settings previous_;
+};
+
+[[nodiscard]] result<registered_napi> register_napi(ring_ref ring, napi_settings settings);
+
+}  // namespace urine

@@ -1,0 +1,26 @@
+// Resizing a live ring (REGISTER_RESIZE_RINGS, 6.13): new SQ and CQ sizes without tearing the
+// ring down. The kernel copies prepared SQEs and unreaped CQEs into the new rings, so nothing in
+// flight is lost; the ring object re-maps and re-reads its pointers (basic_ring::resize).
+module;
+#include <cstdint>
+export module urine.registration:resize;
+import urine.abi;
+import urine.ring;
+import :core;
+
+export namespace urine {
+
+/// Give `ring` `sq_entries` SQ entries and `cq_entries` CQ entries (0: twice the SQ). Pointers
+/// into the old rings (SQEs from get_sqe(), unconsumed completions) are invalid afterwards.
+/// Shrinking below what is in flight fails with EOVERFLOW and leaves the ring as it was.
+template <class Config>
+result<void> resize_rings(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries = 0) {
+  static_assert(basic_ring<Config>::is_deferred,
+                "resize_rings(): the kernel resizes only DEFER_TASKRUN rings (ring<defer_task_run<>, ...>)");
+  auto r = ring.resize(sq_entries, cq_entries);
+  // The call goes through the ring's own register path; count it like the others.
+  detail::record_call(register_opcode::register_resize_rings, r.has_value());
+  return r;
+}
+
+}  // namespace urine

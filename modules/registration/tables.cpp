@@ -1,0 +1,500 @@
+// The register funnel and the registered tables: buffers, files, eventfd, personalities and
+// ring fds (declared in core, buffers, files, eventfd, personality and ring_fds).
+module;
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <span>
+#include <string>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <utility>
+module urine.registration;
+import urine.abi;
+import urine.ring;
+
+namespace urine {
+
+namespace {
+
+// Process-wide tallies; relaxed atomics suffice for counters read after the fact.
+std::array<std::atomic<std::uint64_t>, register_opcode_count> calls{};
+std::array<std::atomic<std::uint64_t>, register_opcode_count> successes{};
+
+std::string count_of(std::size_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+std::string slots(std::uint32_t offset, std::size_t n) {
+  return "slots " + std::to_string(offset) + "..." + std::to_string(offset + n - 1);
+}
+
+}  // namespace
+
+namespace detail {
+
+void record_call(register_opcode op, bool succeeded) noexcept {
+  const auto i = static_cast<std::size_t>(op);
+  if (i >= register_opcode_count) return;
+  calls[i].fetch_add(1, std::memory_order_relaxed);
+  if (succeeded) successes[i].fetch_add(1, std::memory_order_relaxed);
+}
+
+int call_ringless(register_opcode op, const void* arg, std::uint32_t nr) noexcept {
+  const int ret = abi::io_uring_register(-1, static_cast<std::uint32_t>(op), arg, nr);
+  record_call(op, ret >= 0);
+  return ret;
+}
+
+std::string asked(register_opcode op, const std::string& what) {
+  std::string text = "IORING_" + std::string(name(op));
+  if (!what.empty()) text += " (" + what + ")";
+  return text;
+}
+
+}  // namespace detail
+
+int ring_ref::call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
+  const int ret = call_(ring_, op, arg, nr);
+  detail::record_call(op, ret >= 0);
+  return ret;
+}
+
+register_call_counts register_call_stats() noexcept {
+  register_call_counts out;
+  for (std::size_t i = 0; i < register_opcode_count; ++i) {
+    out.calls[i] = calls[i].load(std::memory_order_relaxed);
+    out.successes[i] = successes[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+// ---- buffers -----------------------------------------------------------------------------------
+
+namespace {
+
+// What the kernel would refuse with a bare EINVAL, said with the numbers.
+result<void> check_buffers(std::span<const ::iovec> iov, std::span<const std::uint64_t> tags,
+                           register_opcode op) {
+  if (iov.empty()) return fail(std::errc::invalid_argument, detail::asked(op, "no buffers given"));
+  if (iov.size() > registered_buffers::max_entries)
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, count_of(iov.size(), "buffer")) + ": a table holds at most " +
+                    std::to_string(registered_buffers::max_entries) + " buffers");
+  if (!tags.empty() && tags.size() != iov.size())
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, count_of(iov.size(), "buffer") + ", " + count_of(tags.size(), "tag")) +
+                    ": give one tag per buffer");
+  for (std::size_t i = 0; i < iov.size(); ++i) {
+    if (iov[i].iov_len > registered_buffers::max_buffer_size)
+      return fail(std::errc::invalid_argument,
+                  detail::asked(op) + ": buffer " + std::to_string(i) + " has " +
+                      std::to_string(iov[i].iov_len) + " bytes, more than the 1 GiB the kernel pins at once");
+    if (iov[i].iov_base == nullptr && iov[i].iov_len != 0)
+      return fail(std::errc::invalid_argument,
+                  detail::asked(op) + ": buffer " + std::to_string(i) + " has a length but no address");
+  }
+  return {};
+}
+
+std::unexpected<error> buffers_refused(int ret, register_opcode op, std::size_t n) {
+  std::string text = detail::asked(op, count_of(n, "buffer"));
+  if (ret == -EBUSY) text += ": the ring already has a buffer table (unregister it first)";
+  if (ret == -ENOMEM) text += ": cannot pin that much memory (RLIMIT_MEMLOCK?)";
+  if (ret == -EOPNOTSUPP) text += ": file-backed memory cannot be registered";
+  return fail(ret, std::move(text));
+}
+
+}  // namespace
+
+registered_buffers& registered_buffers::operator=(registered_buffers&& o) noexcept {
+  if (this != &o) {
+    (void)unregister();
+    ring_bound::operator=(std::move(o));
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+registered_buffers::~registered_buffers() { (void)unregister(); }
+
+result<fixed_buffer> registered_buffers::at(std::uint32_t i) const {
+  if (i >= size_)
+    return fail(std::errc::invalid_argument, "registered buffer " + std::to_string(i) +
+                                                 " is out of range: the table has " +
+                                                 count_of(size_, "slot"));
+  return fixed_buffer(static_cast<std::uint16_t>(i));
+}
+
+result<void> registered_buffers::update(std::uint32_t offset, std::span<const ::iovec> iov,
+                                        std::span<const std::uint64_t> tags) {
+  constexpr auto op = register_opcode::register_buffers_update;
+  if (!ring_) return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the table is not registered");
+  if (iov.empty()) return {};
+  if (offset > size_ || iov.size() > size_ - offset)
+    return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, iov.size())) +
+                                                 ": out of range, the table has " + count_of(size_, "slot"));
+  if (auto ok = check_buffers(iov, tags, op); !ok) return ok;
+  abi::rsrc_update2 up{};
+  up.offset = offset;
+  up.data = reinterpret_cast<std::uintptr_t>(iov.data());
+  up.tags = reinterpret_cast<std::uintptr_t>(tags.data());
+  up.nr = static_cast<std::uint32_t>(iov.size());
+  const int ret = ring_->call(op, &up, sizeof up);
+  if (ret < 0) return fail(ret, detail::asked(op, slots(offset, iov.size())));
+  return {};
+}
+
+result<void> registered_buffers::unregister() {
+  constexpr auto op = register_opcode::unregister_buffers;
+  const auto ring = release_for(op);
+  if (!ring) return std::unexpected(ring.error());
+  const int ret = ring->call(op, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(op, count_of(size_, "slot")));
+  return {};
+}
+
+result<registered_buffers> register_buffers(ring_ref ring, std::span<const ::iovec> iov) {
+  constexpr auto op = register_opcode::register_buffers;
+  if (auto ok = check_buffers(iov, {}, op); !ok) return std::unexpected(std::move(ok.error()));
+  const int ret = ring.call(op, iov.data(), static_cast<std::uint32_t>(iov.size()));
+  if (ret < 0) return buffers_refused(ret, op, iov.size());
+  return registered_buffers(ring, static_cast<std::uint32_t>(iov.size()));
+}
+
+namespace {
+int register_rsrc2(ring_ref ring, register_opcode op, std::uint32_t nr, const void* data,
+                   const std::uint64_t* tags, bool sparse) {
+  abi::rsrc_register reg{};
+  reg.nr = nr;
+  reg.flags = bits(sparse ? rsrc_register_flags::sparse : rsrc_register_flags::none);
+  reg.data = reinterpret_cast<std::uintptr_t>(data);
+  reg.tags = reinterpret_cast<std::uintptr_t>(tags);
+  return ring.call(op, &reg, sizeof reg);
+}
+}  // namespace
+
+result<registered_buffers> register_buffers(ring_ref ring, std::span<const ::iovec> iov,
+                                            std::span<const std::uint64_t> tags) {
+  constexpr auto op = register_opcode::register_buffers2;
+  if (auto ok = check_buffers(iov, tags, op); !ok) return std::unexpected(std::move(ok.error()));
+  const int ret = register_rsrc2(ring, op, static_cast<std::uint32_t>(iov.size()), iov.data(),
+                                 tags.empty() ? nullptr : tags.data(), false);
+  if (ret < 0) return buffers_refused(ret, op, iov.size());
+  return registered_buffers(ring, static_cast<std::uint32_t>(iov.size()));
+}
+
+result<registered_buffers> register_sparse_buffers(ring_ref ring, std::uint32_t count) {
+  constexpr auto op = register_opcode::register_buffers2;
+  if (count == 0 || count > registered_buffers::max_entries)
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, count_of(count, "sparse slot")) + ": a table has 1 ... " +
+                    std::to_string(registered_buffers::max_entries) + " slots");
+  const int ret = register_rsrc2(ring, op, count, nullptr, nullptr, true);
+  if (ret < 0) return buffers_refused(ret, op, count);
+  return registered_buffers(ring, count);
+}
+
+result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers& source, clone_range range) {
+  constexpr auto op = register_opcode::register_clone_buffers;
+  if (!source.ring_)
+    return fail(std::errc::invalid_argument, detail::asked(op) + ": the source table is not registered");
+  const std::uint32_t count = range.count != 0 ? range.count : source.size_ - std::min(range.source_offset, source.size_);
+  if (range.source_offset > source.size_ || count > source.size_ - range.source_offset || count == 0)
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, slots(range.source_offset, count)) + ": out of range, the source table has " +
+                    count_of(source.size_, "slot"));
+  if (range.offset > registered_buffers::max_entries - count)
+    return fail(std::errc::invalid_argument,
+                detail::asked(op) + ": destination " + slots(range.offset, count) + " exceed " +
+                    std::to_string(registered_buffers::max_entries));
+  if (*source.ring_ == ring)
+    return fail(std::errc::invalid_argument, detail::asked(op) + ": source and destination are the same ring");
+  abi::clone_buffers arg{};
+  const ring_ref& src = *source.ring_;
+  // A source ring without an fd is named by its registered index (which this thread registered).
+  if (src.fd() >= 0) {
+    arg.src_fd = static_cast<std::uint32_t>(src.fd());
+  } else {
+    arg.src_fd = static_cast<std::uint32_t>(src.registered_index());
+    arg.flags = bits(clone_buffers_flags::src_registered);
+  }
+  arg.src_off = range.source_offset;
+  arg.dst_off = range.offset;
+  arg.nr = count;
+  const int ret = ring.call(op, &arg, 1);
+  if (ret < 0) {
+    std::string text = detail::asked(op, count_of(count, "buffer"));
+    if (ret == -EBUSY) text += ": the destination ring already has a buffer table";
+    return fail(ret, std::move(text));
+  }
+  return registered_buffers(ring, range.offset + count);
+}
+
+// ---- files -------------------------------------------------------------------------------------
+
+namespace {
+
+result<void> check_files(std::size_t n, std::span<const std::uint64_t> tags, register_opcode op) {
+  if (n == 0) return fail(std::errc::invalid_argument, detail::asked(op, "no files given"));
+  if (n > registered_files::max_entries)
+    return fail(std::errc::invalid_argument, detail::asked(op, count_of(n, "file")) +
+                                                 ": a table holds at most " +
+                                                 std::to_string(registered_files::max_entries) + " files");
+  ::rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && n > limit.rlim_cur)
+    return fail(std::errc::too_many_files_open,
+                detail::asked(op, count_of(n, "file")) + ": more than RLIMIT_NOFILE (" +
+                    std::to_string(limit.rlim_cur) + ") allows");
+  if (!tags.empty() && tags.size() != n)
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, count_of(n, "file") + ", " + count_of(tags.size(), "tag")) +
+                    ": give one tag per file");
+  return {};
+}
+
+std::unexpected<error> files_refused(int ret, register_opcode op, std::size_t n) {
+  std::string text = detail::asked(op, count_of(n, "file"));
+  if (ret == -EBUSY) text += ": the ring already has a file table (unregister it first)";
+  if (ret == -EBADF) text += ": one of the descriptors is not open";
+  return fail(ret, std::move(text));
+}
+
+}  // namespace
+
+registered_files& registered_files::operator=(registered_files&& o) noexcept {
+  if (this != &o) {
+    (void)unregister();
+    ring_bound::operator=(std::move(o));
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+registered_files::~registered_files() { (void)unregister(); }
+
+result<fixed_file> registered_files::at(std::uint32_t i) const {
+  if (i >= size_)
+    return fail(std::errc::invalid_argument, "registered file " + std::to_string(i) +
+                                                 " is out of range: the table has " + count_of(size_, "slot"));
+  return fixed_file(i);
+}
+
+result<unsigned> registered_files::update(std::uint32_t offset, std::span<const int> fds) {
+  return update(offset, fds, {});
+}
+
+result<unsigned> registered_files::update(std::uint32_t offset, std::span<const int> fds,
+                                          std::span<const std::uint64_t> tags) {
+  const auto op = tags.empty() ? register_opcode::register_files_update : register_opcode::register_files_update2;
+  if (!ring_) return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the table is not registered");
+  if (fds.empty()) return 0u;
+  if (offset > size_ || fds.size() > size_ - offset)
+    return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, fds.size())) +
+                                                 ": out of range, the table has " + count_of(size_, "slot"));
+  if (!tags.empty() && tags.size() != fds.size())
+    return fail(std::errc::invalid_argument, detail::asked(op) + ": give one tag per file");
+  int ret;
+  if (tags.empty()) {
+    abi::files_update up{};
+    up.offset = offset;
+    up.fds = reinterpret_cast<std::uintptr_t>(fds.data());
+    ret = ring_->call(op, &up, static_cast<std::uint32_t>(fds.size()));
+  } else {
+    abi::rsrc_update2 up{};
+    up.offset = offset;
+    up.data = reinterpret_cast<std::uintptr_t>(fds.data());
+    up.tags = reinterpret_cast<std::uintptr_t>(tags.data());
+    up.nr = static_cast<std::uint32_t>(fds.size());
+    ret = ring_->call(op, &up, sizeof up);
+  }
+  if (ret < 0) {
+    std::string text = detail::asked(op, slots(offset, fds.size()));
+    if (ret == -EBADF) text += ": one of the descriptors is not open";
+    return fail(ret, std::move(text));
+  }
+  return static_cast<unsigned>(ret);
+}
+
+result<void> registered_files::set_alloc_range(std::uint32_t offset, std::uint32_t count) {
+  constexpr auto op = register_opcode::register_file_alloc_range;
+  if (!ring_) return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the table is not registered");
+  if (count == 0 || offset > size_ || count > size_ - offset)
+    return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, count)) +
+                                                 ": not inside the table of " + count_of(size_, "slot"));
+  abi::file_index_range range{};
+  range.off = offset;
+  range.len = count;
+  // The kernel wants the range struct and nr_args = 0.
+  const int ret = ring_->call(op, &range, 0);
+  if (ret < 0) return fail(ret, detail::asked(op, slots(offset, count)));
+  return {};
+}
+
+result<void> registered_files::unregister() {
+  constexpr auto op = register_opcode::unregister_files;
+  const auto ring = release_for(op);
+  if (!ring) return std::unexpected(ring.error());
+  const int ret = ring->call(op, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(op, count_of(size_, "slot")));
+  return {};
+}
+
+result<registered_files> register_files(ring_ref ring, std::span<const int> fds) {
+  constexpr auto op = register_opcode::register_files;
+  if (auto ok = check_files(fds.size(), {}, op); !ok) return std::unexpected(std::move(ok.error()));
+  const int ret = ring.call(op, fds.data(), static_cast<std::uint32_t>(fds.size()));
+  if (ret < 0) return files_refused(ret, op, fds.size());
+  return registered_files(ring, static_cast<std::uint32_t>(fds.size()));
+}
+
+result<registered_files> register_files(ring_ref ring, std::span<const int> fds,
+                                        std::span<const std::uint64_t> tags) {
+  constexpr auto op = register_opcode::register_files2;
+  if (auto ok = check_files(fds.size(), tags, op); !ok) return std::unexpected(std::move(ok.error()));
+  const int ret = register_rsrc2(ring, op, static_cast<std::uint32_t>(fds.size()), fds.data(),
+                                 tags.empty() ? nullptr : tags.data(), false);
+  if (ret < 0) return files_refused(ret, op, fds.size());
+  return registered_files(ring, static_cast<std::uint32_t>(fds.size()));
+}
+
+result<registered_files> register_sparse_files(ring_ref ring, std::uint32_t count) {
+  constexpr auto op = register_opcode::register_files2;
+  if (auto ok = check_files(count, {}, op); !ok) return std::unexpected(std::move(ok.error()));
+  const int ret = register_rsrc2(ring, op, count, nullptr, nullptr, true);
+  if (ret < 0) return files_refused(ret, op, count);
+  return registered_files(ring, count);
+}
+
+// ---- eventfd -----------------------------------------------------------------------------------
+
+registered_eventfd& registered_eventfd::operator=(registered_eventfd&& o) noexcept {
+  if (this != &o) {
+    (void)unregister();
+    ring_bound::operator=(std::move(o));
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+registered_eventfd::~registered_eventfd() { (void)unregister(); }
+
+result<void> registered_eventfd::unregister() {
+  constexpr auto op = register_opcode::unregister_eventfd;
+  const auto ring = release_for(op);
+  if (!ring) return std::unexpected(ring.error());
+  const int ret = ring->call(op, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(op, "eventfd " + std::to_string(fd_)));
+  return {};
+}
+
+result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd, eventfd_mode mode) {
+  const auto op = mode == eventfd_mode::async_only ? register_opcode::register_eventfd_async
+                                                   : register_opcode::register_eventfd;
+  if (eventfd < 0) return fail(std::errc::bad_file_descriptor, detail::asked(op, "fd " + std::to_string(eventfd)));
+  const int ret = ring.call(op, &eventfd, 1);
+  if (ret < 0) {
+    std::string text = detail::asked(op, "fd " + std::to_string(eventfd));
+    if (ret == -EBUSY) text += ": the ring already has an eventfd (unregister it first)";
+    if (ret == -EINVAL || ret == -EBADF) text += ": not an eventfd";
+    return fail(ret, std::move(text));
+  }
+  return registered_eventfd(ring, eventfd);
+}
+
+// ---- personality -------------------------------------------------------------------------------
+
+personality& personality::operator=(personality&& o) noexcept {
+  if (this != &o) {
+    (void)unregister();
+    ring_bound::operator=(std::move(o));
+    id_ = std::exchange(o.id_, 0);
+  }
+  return *this;
+}
+
+personality::~personality() { (void)unregister(); }
+
+result<void> personality::unregister() {
+  constexpr auto op = register_opcode::unregister_personality;
+  const auto ring = release_for(op);
+  if (!ring) return std::unexpected(ring.error());
+  const int ret = ring->call(op, nullptr, id_);
+  if (ret < 0) return fail(ret, detail::asked(op, "id " + std::to_string(id_)));
+  return {};
+}
+
+result<personality> register_personality(ring_ref ring) {
+  constexpr auto op = register_opcode::register_personality;
+  const int ret = ring.call(op, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(op));
+  return personality(ring, static_cast<std::uint16_t>(ret));
+}
+
+// ---- ring fds ----------------------------------------------------------------------------------
+
+registered_ring_index& registered_ring_index::operator=(registered_ring_index&& o) noexcept {
+  if (this != &o) {
+    (void)unregister();
+    ring_bound::operator=(std::move(o));
+    index_ = std::exchange(o.index_, 0);
+  }
+  return *this;
+}
+
+registered_ring_index::~registered_ring_index() { (void)unregister(); }
+
+result<void> registered_ring_index::unregister() {
+  constexpr auto op = register_opcode::unregister_ring_fds;
+  const auto ring = release_for(op);
+  if (!ring) return std::unexpected(ring.error());
+  abi::rsrc_update up{};
+  up.offset = index_;
+  const int ret = ring->call(op, &up, 1);
+  if (ret < 0) return fail(ret, detail::asked(op, "index " + std::to_string(index_)));
+  if (ret != 1)
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, "index " + std::to_string(index_)) + ": the slot was empty");
+  return {};
+}
+
+result<registered_ring_index> register_ring_fd(ring_ref ring, int fd, std::uint32_t slot) {
+  constexpr auto op = register_opcode::register_ring_fds;
+  if (fd < 0) fd = ring.fd();
+  if (fd < 0)
+    return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the ring has no fd (REGISTERED_FD_ONLY)");
+  if (slot != any_ring_slot && slot >= max_registered_ring_fds)
+    return fail(std::errc::invalid_argument, detail::asked(op, "slot " + std::to_string(slot)) +
+                                                 ": a thread has slots 0 ... " +
+                                                 std::to_string(max_registered_ring_fds - 1));
+  abi::rsrc_update up{};
+  up.offset = slot;
+  up.data = static_cast<std::uint64_t>(fd);
+  const int ret = ring.call(op, &up, 1);
+  if (ret < 0) {
+    std::string text = detail::asked(op, "fd " + std::to_string(fd));
+    if (ret == -EBUSY) text += ": that slot is taken";
+    if (ret == -EOPNOTSUPP) text += ": not an io_uring fd";
+    return fail(ret, std::move(text));
+  }
+  if (ret != 1) return fail(std::errc::no_buffer_space, detail::asked(op, "fd " + std::to_string(fd)) + ": no free slot");
+  return registered_ring_index(ring, up.offset);
+}
+
+}  // namespace urine
+
+namespace urine::detail {
+
+result<ring_ref> ring_bound::release_for(register_opcode op) {
+  if (!ring_)
+    return fail(std::errc::invalid_argument,
+                asked(op) + ": nothing is registered through this handle (already unregistered, or moved from)");
+  return *std::exchange(ring_, std::nullopt);
+}
+
+}  // namespace urine::detail
