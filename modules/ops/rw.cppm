@@ -1,4 +1,6 @@
-// Reading and writing: READ, WRITE, READV, WRITEV.
+// Reading and writing files: READ, WRITE, READV, WRITEV, their registered-buffer forms
+// (READ_FIXED, WRITE_FIXED, READV_FIXED, WRITEV_FIXED) and READ_MULTISHOT. All share one
+// preparation (detail::prep_io); each operation states only what memory it names.
 module;
 #include <cstdint>
 #include <span>
@@ -8,24 +10,52 @@ import urine.abi;
 import :buffers;
 import :prep;
 
+export namespace urine::detail {
+
+/// The shared tail of every read/write: position, RWF_* flags, I/O priority and, for the
+/// registered-buffer forms, which registered buffer the memory lies in.
+struct io_position {
+  std::uint64_t offset;
+  rw_flags flags;
+  std::uint16_t ioprio;
+  std::uint16_t buf_index = 0;
+};
+
+template <file_target File>
+inline void prep_io(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::uint32_t len,
+                    io_position at) noexcept {
+  prep_rw(s, op, file, addr, len, at.offset);
+  s.rw_flags = bits(at.flags);
+  s.ioprio = at.ioprio;
+  s.buf_index = at.buf_index;
+}
+
+template <file_target File>
+inline void prep_iov(abi::sqe& s, opcode op, File file, std::span<const ::iovec> iov,
+                     io_position at) noexcept {
+  prep_io(s, op, file, address_of(iov.data()), static_cast<std::uint32_t>(iov.size()), at);
+}
+
+}  // namespace urine::detail
+
 export namespace urine::ops {
 
-/// READ: read into `into` from `file` at `offset` (current_position: the file offset).
-/// Result: bytes read (0 at end of file).
+/// READ: read into `into` from `file` at `offset` (current_position: the file offset). `into`
+/// may be a buffer_group: the kernel picks a provided buffer (completion: has_buffer(),
+/// buffer_id()). Result: bytes read (0 at end of file).
 template <file_target File = int>
 struct read {
   static constexpr opcode code = opcode::read;
   static constexpr bool iopoll_capable = true;
   File file;
-  buffer into;
+  read_buffer into;
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, file, into.address(), detail::clamp_len(into.size()), offset);
-    s.rw_flags = bits(flags);
-    s.ioprio = ioprio;
+    detail::prep_io(s, code, file, 0, 0, {offset, flags, ioprio});
+    detail::set_read_buffer(s, into);
   }
 };
 
@@ -41,9 +71,7 @@ struct write {
   std::uint16_t ioprio = 0;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, file, from.address(), detail::clamp_len(from.size()), offset);
-    s.rw_flags = bits(flags);
-    s.ioprio = ioprio;
+    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, ioprio});
   }
 };
 
@@ -58,12 +86,7 @@ struct readv {
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
 
-  inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, file, reinterpret_cast<std::uintptr_t>(iov.data()),
-                    static_cast<std::uint32_t>(iov.size()), offset);
-    s.rw_flags = bits(flags);
-    s.ioprio = ioprio;
-  }
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio}); }
 };
 
 /// WRITEV: gather-write from `iov`.
@@ -77,11 +100,81 @@ struct writev {
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
 
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio}); }
+};
+
+/// READ_FIXED: read into memory inside registered buffer `buf_index` (no page pinning per I/O).
+template <file_target File = int>
+struct read_fixed {
+  static constexpr opcode code = opcode::read_fixed;
+  static constexpr bool iopoll_capable = true;
+  File file;
+  buffer into;
+  std::uint16_t buf_index = 0;
+  std::uint64_t offset = current_position;
+  rw_flags flags = rw_flags::none;
+
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, file, reinterpret_cast<std::uintptr_t>(iov.data()),
-                    static_cast<std::uint32_t>(iov.size()), offset);
-    s.rw_flags = bits(flags);
-    s.ioprio = ioprio;
+    detail::prep_io(s, code, file, into.address(), detail::clamp_len(into.size()), {offset, flags, 0, buf_index});
+  }
+};
+
+/// WRITE_FIXED: write memory inside registered buffer `buf_index`.
+template <file_target File = int>
+struct write_fixed {
+  static constexpr opcode code = opcode::write_fixed;
+  static constexpr bool iopoll_capable = true;
+  File file;
+  const_buffer from;
+  std::uint16_t buf_index = 0;
+  std::uint64_t offset = current_position;
+  rw_flags flags = rw_flags::none;
+
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, 0, buf_index});
+  }
+};
+
+/// READV_FIXED (6.15): scatter-read; every iovec must lie inside registered buffer `buf_index`.
+template <file_target File = int>
+struct readv_fixed {
+  static constexpr opcode code = opcode::readv_fixed;
+  static constexpr bool iopoll_capable = true;
+  File file;
+  std::span<const ::iovec> iov;
+  std::uint16_t buf_index = 0;
+  std::uint64_t offset = current_position;
+  rw_flags flags = rw_flags::none;
+
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index}); }
+};
+
+/// WRITEV_FIXED (6.15): gather-write from iovecs inside registered buffer `buf_index`.
+template <file_target File = int>
+struct writev_fixed {
+  static constexpr opcode code = opcode::writev_fixed;
+  static constexpr bool iopoll_capable = true;
+  File file;
+  std::span<const ::iovec> iov;
+  std::uint16_t buf_index = 0;
+  std::uint64_t offset = current_position;
+  rw_flags flags = rw_flags::none;
+
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index}); }
+};
+
+/// READ_MULTISHOT (6.7): keep reading a pollable file (pipe, eventfd, socket) into buffers of
+/// `group`, one completion per read (F_MORE while it continues), until an error or end of file.
+template <file_target File = int>
+struct read_multishot {
+  static constexpr opcode code = opcode::read_multishot;
+  File file;
+  buffer_group group;
+  std::uint64_t offset = 0;
+
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_io(s, code, file, 0, 0, {offset, rw_flags::none, 0});
+    detail::set_read_buffer(s, group);
   }
 };
 

@@ -4,4 +4,17 @@ list(APPEND URINE_MODULE_UNITS
   ops/prep.cppm
   ops/rw.cppm
   ops/file.cppm
-  ops/nop.cppm)
+  ops/path.cppm
+  ops/xattr.cppm
+  ops/pipe.cppm
+  ops/net.cppm
+  ops/poll.cppm
+  ops/time.cppm
+  ops/cancel.cppm
+  ops/buffers_ops.cppm
+  ops/msg_ring.cppm
+  ops/process.cppm
+  ops/uring_cmd.cppm
+  ops/nop.cppm
+  ops/chain.cppm
+  ops/multishot.cppm)

@@ -1,0 +1,209 @@
+// What the operation tests share: push an operation and remember its opcode by user data, reap a
+// completion (copied out of the ring) and record the opcode as having completed successfully;
+// the set of such opcodes is written at exit where URINE_OPS_COVERAGE_FILE says, so the coverage
+// test can prove that the suite made every opcode succeed. Also raw registration helpers (the
+// registration module is not a dependency of these tests) and loopback socket pairs.
+module;
+#include <arpa/inet.h>
+#include <array>
+#include <bitset>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <netinet/in.h>
+#include <span>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <system_error>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+export module urine.ops_test_harness;
+import urine;
+import urine.test_support;
+
+namespace urine::test::ops_harness {
+
+std::bitset<256>& succeeded_set() {
+  static std::bitset<256> set;
+  return set;
+}
+std::map<std::uint64_t, opcode>& pending() {
+  static std::map<std::uint64_t, opcode> map;
+  return map;
+}
+
+/// Writes the opcodes that succeeded when the test program ends.
+class coverage_writer : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    const char* path = std::getenv("URINE_OPS_COVERAGE_FILE");
+    if (path == nullptr) return;
+    std::ofstream out(path);
+    for (unsigned i = 0; i < 256; ++i)
+      if (succeeded_set()[i]) out << i << '\n';
+  }
+};
+[[maybe_unused]] ::testing::Environment* const registered_writer =
+    ::testing::AddGlobalTestEnvironment(new coverage_writer);
+
+}  // namespace urine::test::ops_harness
+
+export namespace urine::test {
+
+/// The ring configurations the typed tests run on: the default, big SQEs and CQEs, deferred task
+/// run (completions appear only when waiting) and a kernel submission thread.
+using ring_configs = ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll<>>>;
+
+/// A ring of type R, or an exception (which fails the test with the kernel's reason).
+template <class R = ring<>>
+R open_ring(std::uint32_t entries = 64) {
+  auto r = R::create(entries);
+  if (!r) throw std::runtime_error("ring setup: " + r.error().message());
+  return std::move(*r);
+}
+
+/// A completion copied out of the ring.
+struct reaped {
+  std::uint64_t user_data = 0;
+  std::int32_t res = 0;
+  std::uint32_t flags = 0;
+  [[nodiscard]] std::error_code error() const noexcept { return result_code(res); }
+  [[nodiscard]] bool more() const noexcept { return (flags & bits(cqe_flags::more)) != 0; }
+  [[nodiscard]] bool has_buffer() const noexcept { return (flags & bits(cqe_flags::buffer)) != 0; }
+  [[nodiscard]] std::uint16_t buffer_id() const noexcept { return static_cast<std::uint16_t>(flags >> cqe_buffer_shift); }
+  [[nodiscard]] bool notification() const noexcept { return (flags & bits(cqe_flags::notif)) != 0; }
+};
+
+/// Success for coverage: a result >= 0, or for a timer the expiry it was asked for (-ETIME).
+inline bool succeeded(opcode op, std::int32_t res) {
+  if (res >= 0) return true;
+  return (op == opcode::timeout || op == opcode::link_timeout) && res == -ETIME;
+}
+
+/// Record by hand an opcode whose success a test has checked another way.
+inline void record_success(opcode op) { ops_harness::succeeded_set().set(static_cast<unsigned>(op)); }
+
+/// The opcodes recorded so far in this process.
+inline std::bitset<256> successes() { return ops_harness::succeeded_set(); }
+
+/// Push `op` (failing the test when the SQ is full) and remember its opcode for reap().
+template <class Ring, class Op>
+void push(Ring& ring, const Op& op, user_data data, sqe_options options = {}) {
+  ASSERT_TRUE(ring.push(op, data, options)) << "SQ full";
+  ops_harness::pending()[data.value()] = Op::code;
+}
+
+/// Wait for one completion, copy it out, consume it; record its opcode if it succeeded.
+template <class Ring>
+reaped reap(Ring& ring) {
+  auto c = ring.wait_cqe();
+  if (!c) {
+    ADD_FAILURE() << "wait_cqe: " << c.error().message();
+    return {0, -EIO, 0};
+  }
+  reaped r{c->user_data().value(), c->result(), static_cast<std::uint32_t>(c->flags())};
+  ring.cqe_seen(*c);
+  if (auto it = ops_harness::pending().find(r.user_data); it != ops_harness::pending().end()) {
+    if (succeeded(it->second, r.res)) record_success(it->second);
+  }
+  return r;
+}
+
+/// Reap `n` completions, indexed by user data (the last one wins for a repeated user data).
+template <class Ring>
+std::map<std::uint64_t, reaped> reap_n(Ring& ring, unsigned n) {
+  std::map<std::uint64_t, reaped> out;
+  for (unsigned i = 0; i < n; ++i) {
+    reaped r = reap(ring);
+    out[r.user_data] = r;
+  }
+  return out;
+}
+
+/// Push one operation, submit, and return its completion.
+template <class Ring, class Op>
+reaped perform(Ring& ring, const Op& op, sqe_options options = {}) {
+  constexpr std::uint64_t tag = 0x0b5e55ed;
+  push(ring, op, tag, options);
+  auto s = ring.submit();
+  if (!s) ADD_FAILURE() << "submit: " << s.error().message();
+  return reap(ring);
+}
+
+/// IORING_REGISTER_FILES with a raw register call.
+template <class Ring>
+int register_files(Ring& ring, std::span<const int> fds) {
+  return ring.register_raw(register_opcode::register_files, fds.data(), static_cast<std::uint32_t>(fds.size()));
+}
+
+/// A sparse registered file table of `n` empty slots (IORING_REGISTER_FILES2, RSRC_REGISTER_SPARSE).
+template <class Ring>
+int register_sparse_files(Ring& ring, std::uint32_t n) {
+  abi::rsrc_register r{};
+  r.nr = n;
+  r.flags = 1;  // IORING_RSRC_REGISTER_SPARSE
+  return ring.register_raw(register_opcode::register_files2, &r, sizeof r);
+}
+
+/// IORING_REGISTER_BUFFERS with a raw register call.
+template <class Ring>
+int register_buffers(Ring& ring, std::span<const ::iovec> iov) {
+  return ring.register_raw(register_opcode::register_buffers, iov.data(), static_cast<std::uint32_t>(iov.size()));
+}
+
+/// A connected TCP pair on loopback: {client, server side of accept}.
+inline std::pair<unique_fd, unique_fd> tcp_pair() {
+  unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ::sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::socklen_t len = sizeof a;
+  if (::bind(listener.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a) != 0 || ::listen(listener.get(), 4) != 0 ||
+      ::getsockname(listener.get(), reinterpret_cast<::sockaddr*>(&a), &len) != 0)
+    return {};
+  unique_fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(client.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a) != 0) return {};
+  unique_fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  return {std::move(client), std::move(server)};
+}
+
+/// A listening TCP socket on an ephemeral loopback port, and its address.
+inline std::pair<unique_fd, ::sockaddr_in> tcp_listener() {
+  unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ::sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::socklen_t len = sizeof a;
+  (void)::bind(listener.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a);
+  (void)::listen(listener.get(), 16);
+  (void)::getsockname(listener.get(), reinterpret_cast<::sockaddr*>(&a), &len);
+  return {std::move(listener), a};
+}
+
+/// A UDP socket bound to an ephemeral loopback port, and its address.
+inline std::pair<unique_fd, ::sockaddr_in> udp_socket() {
+  unique_fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  ::sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::socklen_t len = sizeof a;
+  (void)::bind(s.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a);
+  (void)::getsockname(s.get(), reinterpret_cast<::sockaddr*>(&a), &len);
+  return {std::move(s), a};
+}
+
+/// A pipe as two owned descriptors {read end, write end}.
+inline std::pair<unique_fd, unique_fd> make_pipe() {
+  int fds[2] = {-1, -1};
+  (void)::pipe2(fds, O_CLOEXEC);
+  return {unique_fd(fds[0]), unique_fd(fds[1])};
+}
+
+}  // namespace urine::test
