@@ -34,6 +34,19 @@ std::vector<bench_case>& registry() {
   return cases;
 }
 
+bool send_all(int fd, const std::byte* data, std::size_t size) {
+  for (unsigned spins = 0; size > 0 && spins < 1'000'000; ++spins) {
+    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n > 0) {
+      data += n;
+      size -= static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      return false;
+    }
+  }
+  return size == 0;
+}
+
 namespace {
 
 // ---- options -----------------------------------------------------------------------------------
@@ -197,19 +210,6 @@ int listen_loopback(std::uint16_t& port) {
   }
   port = ntohs(addr.sin_port);
   return fd;
-}
-
-bool send_all(int fd, const std::byte* data, std::size_t size) {
-  for (unsigned spins = 0; size > 0 && spins < 1'000'000; ++spins) {
-    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-    if (n > 0) {
-      data += n;
-      size -= static_cast<std::size_t>(n);
-    } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      return false;
-    }
-  }
-  return size == 0;
 }
 
 /// The same load for every server: `connections` sockets, each with one message in flight,

@@ -15,6 +15,9 @@ namespace bench {
 /// Heap allocations made by the calling thread so far (counted by the malloc hooks).
 std::uint64_t allocations() noexcept;
 
+/// send(2) until all of `data` is gone, retrying a non-blocking socket that is momentarily full.
+bool send_all(int fd, const std::byte* data, std::size_t size);
+
 /// A file prepared for the read scenario, and the order in which to read it.
 struct read_source {
   int fd = -1;                           ///< opened for this run (O_DIRECT with --direct)

@@ -13,19 +13,20 @@
 
 namespace {
 
-/// The documented reaping idiom: io_uring_for_each_cqe while `ok(cqe)` holds, then one
-/// io_uring_cq_advance for the batch. Returns how many completions passed.
+/// The documented reaping idiom: io_uring_for_each_cqe, then one io_uring_cq_advance for the
+/// batch. Returns how many completions passed `ok`.
 template <class Ok>
 unsigned reap(io_uring* ring, Ok ok) {
   unsigned head;
   unsigned seen = 0;
+  unsigned passed = 0;
   io_uring_cqe* cqe;
   io_uring_for_each_cqe(ring, head, cqe) {
-    if (!ok(*cqe)) break;
+    passed += ok(*cqe);
     ++seen;
   }
   io_uring_cq_advance(ring, seen);
-  return seen;
+  return passed;
 }
 
 struct uring {

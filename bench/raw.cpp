@@ -121,14 +121,14 @@ struct raw_ring {
                 _NSIG / 8);
   }
 
-  /// Walk the CQ from head to tail while `ok(cqe)` holds, then publish the head once. Returns how
-  /// many completions passed.
+  /// Walk the CQ from head to tail, then publish the head once. Returns how many completions
+  /// passed `ok` (every implementation checks every completion of a batch the same way).
   template <class Ok>
   unsigned reap(Ok ok) {
     std::uint32_t head = *cq_khead;
     const std::uint32_t tail = load_acquire(cq_ktail);
     unsigned passed = 0;
-    for (; head != tail && ok(cqes[head & cq_mask]); ++head) ++passed;
+    for (; head != tail; ++head) passed += ok(cqes[head & cq_mask]);
     store_release(cq_khead, head);
     return passed;
   }

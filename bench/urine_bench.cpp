@@ -3,6 +3,8 @@
 // policy set so that what each choice costs shows in the same table.
 #include <concepts>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <sys/uio.h>
 
@@ -26,30 +28,14 @@ bench::outcome urine_nop(const bench::params& prm) {
       for (unsigned i = 0; i < batch; ++i)
         if (!ring.push(ops::nop{}, i)) return done;
       if (auto r = ring.submit_and_wait(batch); !r || *r != batch) return done;
-      bool bad = false;
-      done += ring.for_each_cqe([&](auto c) { bad |= c.result() != 0; });
-      if (bad) return 0;
+      unsigned passed = 0;
+      ring.for_each_cqe([&](auto c) { passed += c.result() == 0; });
+      done += passed;
+      if (passed != batch) return done;
     }
     return done;
   });
 }
-
-/// READ_FIXED: urine.ops has no operation for it yet, and an operation is any aggregate with a
-/// prepare(abi::sqe&), so the bench brings its own (the file slot is typed like urine's read).
-template <file_target File>
-struct read_fixed {
-  static constexpr opcode code = opcode::read_fixed;
-  File file;
-  std::byte* into;
-  std::uint32_t length;
-  std::uint64_t offset;
-  std::uint16_t buffer_index;
-
-  inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, file, reinterpret_cast<std::uintptr_t>(into), length, offset);
-    s.buf_index = buffer_index;
-  }
-};
 
 template <class File, bool FixedBuffers>
 bench::outcome urine_read(const bench::params& prm) {
@@ -58,21 +44,26 @@ bench::outcome urine_read(const bench::params& prm) {
   auto& ring = *made;
   const unsigned depth = prm.batch;
   const bench::read_source& src = prm.read;
-  // The registration module is being written; until it lands, registration is the raw call.
   constexpr bool fixed_files = std::same_as<File, fixed_file>;
-  if (fixed_files && ring.register_raw(register_opcode::register_files, &src.fd, 1) < 0)
-    return bench::failed("IORING_REGISTER_FILES failed");
+  std::optional<registered_files> files;
+  std::optional<registered_buffers> buffers;
+  if constexpr (fixed_files) {
+    auto r = register_files(ring, std::span(&src.fd, 1));
+    if (!r) return bench::failed(r.error().message());
+    files.emplace(std::move(*r));
+  }
+  if constexpr (FixedBuffers) {
+    const iovec iov{src.buffers, std::size_t{depth} * bench::block_size};
+    auto r = register_buffers(ring, std::span(&iov, 1));
+    if (!r) return bench::failed(r.error().message());
+    buffers.emplace(std::move(*r));
+  }
   const File file = [&] {
     if constexpr (fixed_files)
       return fixed_file(0);
     else
       return src.fd;
   }();
-  if constexpr (FixedBuffers) {
-    const iovec iov{src.buffers, std::size_t{depth} * bench::block_size};
-    if (ring.register_raw(register_opcode::register_buffers, &iov, 1) < 0)
-      return bench::failed("IORING_REGISTER_BUFFERS failed");
-  }
   return bench::measure([&]() -> std::uint64_t {
     std::uint64_t done = 0;
     while (done < prm.ops) {
@@ -81,20 +72,21 @@ bench::outcome urine_read(const bench::params& prm) {
         const std::uint64_t off = src.offsets[(done + i) & src.offset_mask];
         bool pushed;
         if constexpr (FixedBuffers)
-          pushed = ring.push(read_fixed<File>{file, buf, bench::block_size, off, 0}, i);
+          pushed = ring.push(ops::read_fixed<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off}, i);
         else
           pushed = ring.push(ops::read<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off}, i);
         if (!pushed) return done;
       }
       if (auto r = ring.submit_and_wait(depth); !r || *r != depth) return done;
-      bool bad = false;
-      done += ring.for_each_cqe([&](auto c) {
+      unsigned passed = 0;
+      ring.for_each_cqe([&](auto c) {
         const std::uint64_t slot = c.user_data().value();
-        bad |= c.result() != static_cast<int>(bench::block_size) ||
-               !bench::block_ok(src.buffers + slot * bench::block_size,
-                                src.offsets[(done + slot) & src.offset_mask]);
+        passed += c.result() == static_cast<int>(bench::block_size) &&
+                  bench::block_ok(src.buffers + slot * bench::block_size,
+                                  src.offsets[(done + slot) & src.offset_mask]);
       });
-      if (bad) return 0;
+      done += passed;
+      if (passed != depth) return done;
     }
     return done;
   });
