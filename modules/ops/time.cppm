@@ -69,7 +69,9 @@ struct timeout_update {
 
   inline void prepare(abi::sqe& s) const noexcept {
     detail::prep_timeout(s, code, target.value(), detail::address_of(after),
-                         flags | (link ? timeout_flags::link_timeout_update : timeout_flags::update));
+                         // A link update still needs UPDATE: without it the kernel reads a removal.
+                         flags | timeout_flags::update |
+                             (link ? timeout_flags::link_timeout_update : timeout_flags::none));
   }
 };
 

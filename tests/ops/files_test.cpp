@@ -23,8 +23,7 @@ namespace fs = std::filesystem;
 
 // ---- typed over ring configurations: the read/write family ---------------------------------------
 
-template <class R>
-class file_io : public ::testing::Test {};
+template <class R> using file_io = on_rings<R>;
 TYPED_TEST_SUITE(file_io, ring_configs);
 
 TYPED_TEST(file_io, read_write_vectored_and_plain) {

@@ -61,6 +61,10 @@ export namespace urine::test {
 /// run (completions appear only when waiting) and a kernel submission thread.
 using ring_configs = ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll<>>>;
 
+/// The fixture of every typed suite (each suite names it through an alias of its own).
+template <class R>
+class on_rings : public ::testing::Test {};
+
 /// A ring of type R, or an exception (which fails the test with the kernel's reason).
 template <class R = ring<>>
 R open_ring(std::uint32_t entries = 64) {
@@ -125,6 +129,18 @@ std::map<std::uint64_t, reaped> reap_n(Ring& ring, unsigned n) {
     out[r.user_data] = r;
   }
   return out;
+}
+
+/// Arm `first` (user data `armed`) and submit, then push and submit `then` (user data `by`),
+/// and reap both: the shape of every remove, update and cancel.
+template <class Ring, class First, class Then>
+std::map<std::uint64_t, reaped> arm_then(Ring& ring, const First& first, user_data armed, const Then& then,
+                                         user_data by) {
+  push(ring, first, armed);
+  if (!ring.submit()) ADD_FAILURE() << "submit";
+  push(ring, then, by);
+  if (!ring.submit()) ADD_FAILURE() << "submit";
+  return reap_n(ring, 2);
 }
 
 /// Push one operation, submit, and return its completion.
