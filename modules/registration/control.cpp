@@ -41,8 +41,8 @@ result<probe> probe_ring(ring_ref ring) {
 namespace {
 // A minimal ring for questions that need one: raw setup, closed on scope exit.
 struct throwaway_ring {
+  abi::params params{};  // before fd: the setup call fills it
   int fd;
-  abi::params params{};
   throwaway_ring() : fd(abi::io_uring_setup(1, &params)) {}
   ~throwaway_ring() {
     if (fd >= 0) ::close(fd);

@@ -17,7 +17,8 @@ struct napi_settings {
 };
 
 /// Busy polling enabled on a ring (dynamic tracking: the queues of the sockets it serves).
-/// Unregisters on destruction.
+/// Unregisters on destruction. A ring has one setting: registering again replaces it (previous()
+/// says what was replaced), so keep one handle per ring.
 class registered_napi : public detail::ring_bound {
  public:
   registered_napi(registered_napi&&) noexcept = default;

@@ -3,6 +3,7 @@
 // flight is lost; the ring object re-maps and re-reads its pointers (basic_ring::resize).
 module;
 #include <cstdint>
+#include <system_error>
 export module urine.registration:resize;
 import urine.abi;
 import urine.ring;
@@ -18,8 +19,10 @@ result<void> resize_rings(basic_ring<Config>& ring, std::uint32_t sq_entries, st
   static_assert(basic_ring<Config>::is_deferred,
                 "resize_rings(): the kernel resizes only DEFER_TASKRUN rings (ring<defer_task_run<>, ...>)");
   auto r = ring.resize(sq_entries, cq_entries);
-  // The call goes through the ring's own register path; count it like the others.
-  detail::record_call(register_opcode::register_resize_rings, r.has_value());
+  // The call goes through the ring's own register path; count it like the others, unless the
+  // ring refused before asking the kernel (its own refusals carry generic, not system, codes).
+  if (r || r.error().code().category() == std::system_category())
+    detail::record_call(register_opcode::register_resize_rings, r.has_value());
   return r;
 }
 

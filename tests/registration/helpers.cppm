@@ -1,0 +1,110 @@
+// Helpers of the registration tests: raw SQEs for operations whose typed form is not the point
+// of a test (or lives in another module), reaping into copies, and connected socket pairs.
+module;
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstdint>
+#include <cstring>
+#include <netinet/in.h>
+#include <stdexcept>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+export module urine.registration_test_helpers;
+import urine;
+import urine.test_support;
+
+export namespace urine::test {
+
+/// Fill the next SQE by hand (cleared first); throws when the SQ is full.
+template <class Ring, class Fill>
+void raw_sqe(Ring& ring, std::uint64_t user_data, Fill&& fill) {
+  auto* s = ring.get_sqe();
+  if (s == nullptr) throw std::runtime_error("SQ full");
+  if constexpr (sizeof(*s) == sizeof(abi::sqe)) {
+    *s = abi::sqe{};
+    fill(*s);
+    s->user_data = user_data;
+  } else {
+    *s = {};
+    fill(s->base);
+    s->base.user_data = user_data;
+  }
+}
+
+inline void prep_nop(abi::sqe& s) { s.opcode = static_cast<std::uint8_t>(opcode::nop); }
+
+/// A multishot receive that selects buffers from `group`.
+inline void prep_recv_multishot(abi::sqe& s, int fd, std::uint16_t group) {
+  s.opcode = static_cast<std::uint8_t>(opcode::recv);
+  s.fd = fd;
+  s.ioprio = bits(recvsend_flags::recv_multishot);
+  s.flags = bits(sqe_flags::buffer_select);
+  s.buf_group = group;
+}
+
+/// Copy every ready completion out (waiting for at least `n`), consuming them.
+template <class Ring>
+std::vector<abi::cqe> reap(Ring& ring, unsigned n) {
+  std::vector<abi::cqe> out;
+  while (out.size() < n) {
+    auto w = ring.wait(1);
+    if (!w) throw std::runtime_error("wait: " + w.error().message());
+    ring.for_each_cqe([&](auto c) {
+      out.push_back({c.user_data().value(), c.result(), static_cast<std::uint32_t>(bits(c.flags()))});
+    });
+  }
+  return out;
+}
+
+/// Submit what is prepared, then reap exactly until `n` completions arrived.
+template <class Ring>
+std::vector<abi::cqe> submit_and_reap(Ring& ring, unsigned n) {
+  if (auto s = ring.submit(); !s) throw std::runtime_error("submit: " + s.error().message());
+  return reap(ring, n);
+}
+
+/// A connected pair of loopback TCP sockets.
+inline std::pair<unique_fd, unique_fd> tcp_pair() {
+  unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listener.get(), 1) != 0 ||
+      ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    throw std::runtime_error("listen on loopback");
+  unique_fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::runtime_error("connect on loopback");
+  unique_fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!server) throw std::runtime_error("accept on loopback");
+  return {std::move(server), std::move(client)};
+}
+
+/// A connected pair of UNIX stream sockets.
+inline std::pair<unique_fd, unique_fd> unix_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
+  return {unique_fd(fds[0]), unique_fd(fds[1])};
+}
+
+/// Send all of `data` (blocking).
+inline void send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) throw std::runtime_error("send");
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+/// A completion with `user_data` among `cqes`, or nullptr.
+inline const abi::cqe* find(const std::vector<abi::cqe>& cqes, std::uint64_t user_data) {
+  auto it = std::find_if(cqes.begin(), cqes.end(), [&](const abi::cqe& c) { return c.user_data == user_data; });
+  return it == cqes.end() ? nullptr : &*it;
+}
+
+}  // namespace urine::test
