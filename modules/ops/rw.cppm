@@ -12,13 +12,15 @@ import :prep;
 
 export namespace urine::detail {
 
-/// The shared tail of every read/write: position, RWF_* flags, I/O priority and, for the
-/// registered-buffer forms, which registered buffer the memory lies in.
+/// The shared tail of every read/write: position, RWF_* flags, I/O priority, for the
+/// registered-buffer forms which registered buffer the memory lies in, and an optional
+/// protection-information attribute (block devices with integrity, O_DIRECT).
 struct io_position {
   std::uint64_t offset;
   rw_flags flags;
   std::uint16_t ioprio;
   std::uint16_t buf_index = 0;
+  const abi::attr_pi* pi = nullptr;
 };
 
 template <file_target File>
@@ -28,6 +30,10 @@ inline void prep_io(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::
   s.rw_flags = bits(at.flags);
   s.ioprio = at.ioprio;
   s.buf_index = at.buf_index;
+  if (at.pi != nullptr) {
+    s.attr_ptr = address_of(at.pi);
+    s.attr_type_mask = bits(rw_attr_flags::pi);
+  }
 }
 
 template <file_target File>
@@ -52,9 +58,10 @@ struct read {
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
+  const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, 0, 0, {offset, flags, ioprio});
+    detail::prep_io(s, code, file, 0, 0, {offset, flags, ioprio, 0, pi});
     detail::set_read_buffer(s, into);
   }
 };
@@ -69,9 +76,10 @@ struct write {
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
+  const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, ioprio});
+    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, ioprio, 0, pi});
   }
 };
 
@@ -85,8 +93,9 @@ struct readv {
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
+  const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio}); }
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio, 0, pi}); }
 };
 
 /// WRITEV: gather-write from `iov`.
@@ -99,8 +108,9 @@ struct writev {
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
   std::uint16_t ioprio = 0;
+  const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio}); }
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio, 0, pi}); }
 };
 
 /// READ_FIXED: read into memory inside registered buffer `buf_index` (no page pinning per I/O).

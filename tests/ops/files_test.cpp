@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <gtest/gtest.h>
+#include <iostream>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -333,4 +334,12 @@ TEST(files, bad_input_surfaces_as_error_codes) {
             std::errc::operation_not_supported);
   EXPECT_EQ(perform(ring, ops::openat{.path = "/nonexistent/x", .flags = O_RDONLY}).error(),
             std::errc::no_such_file_or_directory);
+  // Protection information needs a block device with integrity: a regular file refuses it.
+  std::array<char, 8> tags{};
+  urine::abi::attr_pi pi{};
+  pi.addr = reinterpret_cast<std::uintptr_t>(tags.data());
+  pi.len = tags.size();
+  const auto refused = perform(ring, ops::read{.file = file.get(), .into = buf, .offset = 0, .pi = &pi});
+  std::cout << "PI on a regular file: " << refused.error().message() << '\n';
+  EXPECT_EQ(refused.error(), std::errc::invalid_argument);
 }
