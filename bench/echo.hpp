@@ -99,4 +99,8 @@ outcome serve(tally& t, Loop&& loop) {
   return out;
 }
 
+/// The load client (echo_client.cpp): `connections` sockets to 127.0.0.1:`port`, each with one
+/// message in flight, until `ops` messages have come back intact. Measures the wall time.
+outcome run_client(std::uint16_t port, const params& prm);
+
 }  // namespace bench::echo

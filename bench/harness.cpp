@@ -1,11 +1,9 @@
 // urine-bench: runs each scenario's implementations in alternation, several times, and prints
 // medians and the ratios urine/liburing, urine/raw (and urine/epoll for echo). Everything shared
-// by the implementations lives here: options, the read file, the echo load client, the output.
+// by the implementations lives here: options, the read file, running echo, the output.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "echo.hpp"
 #include "harness.hpp"
 
 namespace bench {
@@ -212,78 +211,13 @@ int listen_loopback(std::uint16_t& port) {
   return fd;
 }
 
-/// The same load for every server: `connections` sockets, each with one message in flight,
-/// until `trips` messages have come back intact. Returns the wall time of the exchange.
-outcome echo_client(std::uint16_t port, const params& prm) {
-  outcome out;
-  const unsigned conns = prm.connections;
-  const std::size_t msg = prm.msg_size;
-  std::vector<int> fds;
-  const int ep = epoll_create1(EPOLL_CLOEXEC);
-  for (unsigned i = 0; i < conns; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-      out.error = "client connect failed";
-      if (fd >= 0) close(fd);
-      break;
-    }
-    const int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u32 = i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-    fds.push_back(fd);
-  }
-  std::vector<std::byte> tx(msg);
-  for (std::size_t i = 0; i < msg; ++i) tx[i] = static_cast<std::byte>(i * 7 + 1);
-  std::vector<std::byte> rx(msg * conns);
-  std::vector<std::size_t> got(conns);
-  std::uint64_t issued = 0, completed = 0;
-  const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + std::chrono::seconds(30);
-  for (unsigned i = 0; out.error.empty() && i < conns && issued < prm.ops; ++i, ++issued)
-    if (!send_all(fds[i], tx.data(), msg)) out.error = "client send failed";
-  epoll_event events[64];
-  while (out.error.empty() && completed < prm.ops) {
-    const int n = epoll_wait(ep, events, 64, 1000);
-    if (std::chrono::steady_clock::now() > deadline) out.error = "echo timed out";
-    for (int e = 0; e < n && out.error.empty(); ++e) {
-      const unsigned i = events[e].data.u32;
-      std::byte* into = rx.data() + i * msg;
-      const ssize_t r = recv(fds[i], into + got[i], msg - got[i], 0);
-      if (r == 0 || (r < 0 && errno != EAGAIN)) out.error = "server closed or failed";
-      if (r <= 0) continue;
-      got[i] += static_cast<std::size_t>(r);
-      if (got[i] < msg) continue;
-      got[i] = 0;
-      if (std::memcmp(into, tx.data(), msg) != 0) out.error = "echo came back corrupted";
-      ++completed;
-      if (issued < prm.ops) {
-        ++issued;
-        if (!send_all(fds[i], tx.data(), msg)) out.error = "client send failed";
-      }
-    }
-  }
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out.ops = completed;
-  for (int fd : fds) close(fd);  // the servers stop when every connection has closed
-  close(ep);
-  return out;
-}
-
 /// One echo run: the server under test on this thread, the load client on another.
 outcome run_echo(const bench_case& c, params prm) {
   std::uint16_t port = 0;
   prm.listen_fd = listen_loopback(port);
   if (prm.listen_fd < 0) return failed("cannot listen on 127.0.0.1");
   outcome client;
-  std::thread load([&] { client = echo_client(port, prm); });
+  std::thread load([&] { client = echo::run_client(port, prm); });
   alarm(120);  // a server that never sees its connections close must not hang the machine
   outcome server = c.run(prm);
   alarm(0);

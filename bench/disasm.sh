@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Prints the measured NOP loop of urine-bench for each urine policy set, as the compiler emitted
+# it: the code between the two clock readings of urine_nop<ring<...>> (push, submit_and_wait,
+# for_each_cqe, inlined). What to look for: no load or test of anything describing the ring's
+# configuration — SQE size, CQE size, fd mode and memory order are immediates, strides and
+# instruction choices.
+#
+#   bench/disasm.sh [urine-bench] [policy-filter]
+#     e.g. bench/disasm.sh build/bench/bench/urine-bench sqe128
+set -euo pipefail
+bench=${1:-build/bench/bench/urine-bench}
+filter=${2:-}
+objdump=$(command -v llvm-objdump-19 || command -v objdump)
+
+"$objdump" -d --no-show-raw-insn -C "$bench" | awk -v filter="$filter" '
+  # A function header: "0000... <name>:".
+  /^[0-9a-f]+ <.*>:$/ {
+    inside = ($0 ~ /urine_nop</) && (filter == "" || index($0, filter) > 0)
+    clocks = 0
+    if (inside) {
+      name = $0
+      sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
+      gsub(/@urine\.ring/, "", name); gsub(/urine::/, "", name)
+      sub(/^.*urine_nop</, "", name); sub(/>\(bench::params const&\)$/, "", name)
+      count = 0
+      printf "\n== %s\n", name
+    }
+    next
+  }
+  inside && /steady_clock::now/ { clocks++; if (clocks == 2) { printf "   (%d instructions between the clock readings)\n", count; inside = 0 }; next }
+  inside && clocks == 1 && NF > 1 {
+    line = $0
+    sub(/ <.*$/, "", line); gsub(/[ \t]+/, " ", line); sub(/^ /, "", line)
+    print "   " line
+    count++
+  }'
