@@ -42,7 +42,11 @@ TEST(buffer_ring, multishot_receive_drains_and_refills_with_every_byte_checked) 
   bool armed = false;
   while (received.size() < stream.size()) {
     if (!armed) {
-      raw_sqe(*ring, recv_tag, [&](abi::sqe& s) { urine::test::prep_recv_multishot(s, receiver.get(), 3); });
+      // The typed operation: a multishot receive selecting from group 3.
+      ASSERT_TRUE(ring->push(ops::recv{.file = receiver.get(),
+                                       .into = buffer_group{br->group()},
+                                       .io_flags = recvsend_flags::recv_multishot},
+                             recv_tag));
       ASSERT_TRUE(ring->submit());
       armed = true;
       ++rearms;

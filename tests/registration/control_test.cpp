@@ -127,16 +127,10 @@ TEST(personality, requests_run_with_the_saved_credentials) {
   ASSERT_EQ(::geteuid(), 0u);
 
   const std::string paths[2] = {(dir / "as_other").string(), (dir / "as_root").string()};
-  for (std::uint64_t i = 0; i < 2; ++i)
-    raw_sqe(*ring, i, [&](abi::sqe& s) {
-      s.opcode = static_cast<std::uint8_t>(opcode::openat);
-      s.fd = AT_FDCWD;
-      s.addr = reinterpret_cast<std::uintptr_t>(paths[i].c_str());
-      s.len = 0644;
-      s.open_flags = O_CREAT | O_WRONLY | O_CLOEXEC;
-      // What push() does with who->options(): the id rides in the SQE.
-      if (i == 0) s.personality = who->options().personality;
-    });
+  // The personality rides in the SQE through push()'s options.
+  ASSERT_TRUE(ring->push(ops::openat{.path = paths[0], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644},
+                         0, who->options()));
+  ASSERT_TRUE(ring->push(ops::openat{.path = paths[1], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644}, 1));
   const auto cqes = submit_and_reap(*ring, 2);
   for (const auto& c : cqes) {
     ASSERT_GE(c.res, 0) << std::strerror(-c.res);
