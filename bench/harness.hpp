@@ -35,6 +35,13 @@ inline bool block_ok(const std::byte* buffer, std::uint64_t offset) noexcept {
   return stored == offset / block_size;
 }
 
+/// A read completion is right when it read a whole block and the block is the one asked for:
+/// slot `slot` of the batch that started at operation `first` (its buffer is slot × block_size).
+inline bool read_ok(const read_source& src, std::uint64_t first, std::uint64_t slot, int res) noexcept {
+  return res == static_cast<int>(block_size) &&
+         block_ok(src.buffers + slot * block_size, src.offsets[(first + slot) & src.offset_mask]);
+}
+
 /// The parameters of one measured run.
 struct params {
   std::uint64_t ops = 0;     ///< operations (NOPs, reads, echoed messages) to complete

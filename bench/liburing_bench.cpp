@@ -100,12 +100,8 @@ bench::outcome liburing_read(const bench::params& prm) {
         io_uring_sqe_set_data64(sqe, i);
       }
       if (io_uring_submit_and_wait(ring, depth) != static_cast<int>(depth)) return done;
-      const unsigned passed = reap(ring, [&](const io_uring_cqe& cqe) {
-        const std::uint64_t slot = cqe.user_data;
-        return cqe.res == static_cast<int>(bench::block_size) &&
-               bench::block_ok(src.buffers + slot * bench::block_size,
-                               src.offsets[(done + slot) & src.offset_mask]);
-      });
+      const unsigned passed =
+          reap(ring, [&](const io_uring_cqe& cqe) { return bench::read_ok(src, done, cqe.user_data, cqe.res); });
       done += passed;
       if (passed != depth) return done;
     }

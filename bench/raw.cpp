@@ -187,12 +187,8 @@ bench::outcome raw_read(const bench::params& prm) {
         sqe->user_data = i;
       }
       if (ring.submit_and_wait(depth) != depth) return done;
-      const unsigned passed = ring.reap([&](const io_uring_cqe& cqe) {
-        const std::uint64_t slot = cqe.user_data;
-        return cqe.res == static_cast<int>(bench::block_size) &&
-               bench::block_ok(src.buffers + slot * bench::block_size,
-                               src.offsets[(done + slot) & src.offset_mask]);
-      });
+      const unsigned passed =
+          ring.reap([&](const io_uring_cqe& cqe) { return bench::read_ok(src, done, cqe.user_data, cqe.res); });
       done += passed;
       if (passed != depth) return done;
     }

@@ -79,12 +79,7 @@ bench::outcome urine_read(const bench::params& prm) {
       }
       if (auto r = ring.submit_and_wait(depth); !r || *r != depth) return done;
       unsigned passed = 0;
-      ring.for_each_cqe([&](auto c) {
-        const std::uint64_t slot = c.user_data().value();
-        passed += c.result() == static_cast<int>(bench::block_size) &&
-                  bench::block_ok(src.buffers + slot * bench::block_size,
-                                  src.offsets[(done + slot) & src.offset_mask]);
-      });
+      ring.for_each_cqe([&](auto c) { passed += bench::read_ok(src, done, c.user_data().value(), c.result()); });
       done += passed;
       if (passed != depth) return done;
     }
