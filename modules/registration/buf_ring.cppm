@@ -126,7 +126,28 @@ class buffer_ring : public detail::ring_bound {
   [[nodiscard]] std::expected<provided_buffer, error> take(const Completion& c) {
     return take(c.result(), c.flags());
   }
-  [[nodiscard]] std::expected<provided_buffer, error> take(std::int32_t res, cqe_flags flags);
+  [[nodiscard]] inline std::expected<provided_buffer, error> take(std::int32_t res, cqe_flags flags) {
+    // Per completion, so the success path is inline and allocation-free; every sentence is
+    // built out of line, only when something is wrong.
+    if (res < 0 || !any(flags, cqe_flags::buffer)) [[unlikely]]
+      return take_without_buffer(res);
+    const auto id = static_cast<std::uint16_t>(bits(flags) >> cqe_buffer_shift);
+    const auto n = static_cast<std::uint32_t>(res);
+    if (id > mask_ || n > buffer_size_ - (incremental_ ? states_[id].offset : 0)) [[unlikely]]
+      return std::unexpected(misdelivery(id, n));
+    state& s = states_[id];
+    const std::uint32_t start = incremental_ ? s.offset : 0;
+    // With incremental consumption the kernel keeps the buffer while it flags F_BUF_MORE; without
+    // it (or once that flag is absent) the buffer has left the ring for good.
+    const bool kernel_continues = incremental_ && any(flags, cqe_flags::buf_more);
+    if (incremental_) s.offset = start + n;
+    if (!kernel_continues) {
+      s.kernel_done = true;
+      --available_;
+    }
+    ++s.leases;
+    return provided_buffer(this, {storage_ + std::size_t{id} * buffer_size_ + start, n}, id, kernel_continues);
+  }
 
   // ---- the raw interface -----------------------------------------------------------------------
 
@@ -168,6 +189,11 @@ class buffer_ring : public detail::ring_bound {
 
   std::uint16_t& ring_tail() noexcept { return reinterpret_cast<abi::buf_ring*>(ring_)->tail; }
   inline void lease_released(std::uint16_t id) noexcept;
+  /// A failed request, or a completion without a buffer: the error (ENOBUFS said plainly), or
+  /// an empty lease for an end of stream.
+  std::expected<provided_buffer, error> take_without_buffer(std::int32_t res) const;
+  /// A buffer id or length that does not fit this ring.
+  error misdelivery(std::uint16_t id, std::uint32_t n) const;
   void unmap() noexcept;
 
   // Per buffer: where the next delivery starts (incremental), leases out, and whether the

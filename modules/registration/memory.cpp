@@ -96,44 +96,29 @@ result<std::uint32_t> buffer_ring::kernel_head() const {
   return status.head;
 }
 
-std::expected<provided_buffer, error> buffer_ring::take(std::int32_t res, cqe_flags flags) {
+std::expected<provided_buffer, error> buffer_ring::take_without_buffer(std::int32_t res) const {
   const std::string group = "buffer group " + std::to_string(group_);
-  if (res < 0) {
-    if (res == -ENOBUFS)
-      return std::unexpected(error(
-          errno_code(ENOBUFS),
-          group + " ran dry: all " + std::to_string(entries()) +
-              " buffers were handed out and none given back; release the provided_buffers (or "
-              "recycle ids) and re-arm the request, which has stopped"));
-    return std::unexpected(error(errno_code(-res), "a request selecting from " + group + " failed"));
-  }
-  if (!any(flags, cqe_flags::buffer)) {
-    if (res == 0) return provided_buffer{};  // end of stream: nothing delivered, nothing taken
-    return std::unexpected(error(errno_code(EINVAL), "a completion of " + std::to_string(res) +
-                                                         " bytes carries no buffer of " + group +
-                                                         " (was IOSQE_BUFFER_SELECT set?)"));
-  }
-  const auto id = static_cast<std::uint16_t>(bits(flags) >> cqe_buffer_shift);
+  if (res == -ENOBUFS)
+    return std::unexpected(error(
+        errno_code(ENOBUFS),
+        group + " ran dry: all " + std::to_string(entries()) +
+            " buffers were handed out and none given back; release the provided_buffers (or "
+            "recycle ids) and re-arm the request, which has stopped"));
+  if (res < 0) return std::unexpected(error(errno_code(-res), "a request selecting from " + group + " failed"));
+  if (res == 0) return provided_buffer{};  // end of stream: nothing delivered, nothing taken
+  return std::unexpected(error(errno_code(EINVAL), "a completion of " + std::to_string(res) +
+                                                       " bytes carries no buffer of " + group +
+                                                       " (was IOSQE_BUFFER_SELECT set?)"));
+}
+
+error buffer_ring::misdelivery(std::uint16_t id, std::uint32_t n) const {
+  const std::string group = "buffer group " + std::to_string(group_);
   if (id > mask_)
-    return std::unexpected(error(errno_code(EINVAL), "buffer id " + std::to_string(id) + " is not in " +
-                                                         group + " (" + std::to_string(entries()) + " buffers)"));
-  state& s = states_[id];
-  const std::uint32_t start = incremental_ ? s.offset : 0;
-  const auto n = static_cast<std::uint32_t>(res);
-  if (n > buffer_size_ - start)
-    return std::unexpected(error(errno_code(EINVAL), std::to_string(res) + " bytes at offset " +
-                                                         std::to_string(start) + " overrun buffer " +
-                                                         std::to_string(id) + " of " + group));
-  // With incremental consumption the kernel keeps the buffer while it flags F_BUF_MORE; without
-  // it (or once that flag is absent) the buffer has left the ring for good.
-  const bool kernel_continues = incremental_ && any(flags, cqe_flags::buf_more);
-  if (incremental_) s.offset = start + n;
-  if (!kernel_continues) {
-    s.kernel_done = true;
-    --available_;
-  }
-  ++s.leases;
-  return provided_buffer(this, {storage_ + std::size_t{id} * buffer_size_ + start, n}, id, kernel_continues);
+    return error(errno_code(EINVAL), "buffer id " + std::to_string(id) + " is not in " + group + " (" +
+                                         std::to_string(entries()) + " buffers)");
+  return error(errno_code(EINVAL), std::to_string(n) + " bytes at offset " +
+                                       std::to_string(incremental_ ? states_[id].offset : 0) +
+                                       " overrun buffer " + std::to_string(id) + " of " + group);
 }
 
 result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_options& o) {

@@ -218,6 +218,13 @@ TEST(buffer_ring, refusals) {
   auto stray = first->take(10, cqe_flags::none);
   ASSERT_FALSE(stray);
   EXPECT_NE(stray.error().message().find("IOSQE_BUFFER_SELECT"), std::string::npos);
+  auto foreign = first->take(5, cqe_flags(bits(cqe_flags::buffer) | (9u << cqe_buffer_shift)));
+  ASSERT_FALSE(foreign);
+  EXPECT_NE(foreign.error().message().find("buffer id 9 is not in buffer group 4"), std::string::npos)
+      << foreign.error().message();
+  auto overrun = first->take(17, cqe_flags(bits(cqe_flags::buffer)));
+  ASSERT_FALSE(overrun);
+  EXPECT_NE(overrun.error().message().find("overrun"), std::string::npos) << overrun.error().message();
   auto eof = first->take(0, cqe_flags::none);
   ASSERT_TRUE(eof);
   EXPECT_FALSE(eof->holds_buffer());

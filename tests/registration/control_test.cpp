@@ -54,6 +54,13 @@ TEST(eventfd, counts_completions) {
   ASSERT_FALSE(twice);
   EXPECT_NE(twice.error().message().find("already has an eventfd"), std::string::npos) << twice.error().message();
 
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  urine::test::unique_fd rd(p[0]), wr(p[1]);
+  auto not_an_eventfd = register_eventfd(*ring, rd.get());
+  ASSERT_FALSE(not_an_eventfd);
+  EXPECT_NE(not_an_eventfd.error().message().find("REGISTER_EVENTFD (fd "), std::string::npos);
+
   ASSERT_TRUE(reg->unregister().has_value());
   raw_sqe(*ring, 2, urine::test::prep_nop);
   submit_and_reap(*ring, 1);

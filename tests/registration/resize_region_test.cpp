@@ -105,6 +105,21 @@ TEST(resize_rings, shrink_refuses_to_drop_and_then_succeeds) {
   EXPECT_NE(bad.error().message().find("SQ entries 0"), std::string::npos) << bad.error().message();
 }
 
+TEST(resize_rings, big_cqes_and_a_registered_ring_fd_survive_the_remap) {
+  using big_ring = urine::ring<defer_task_run<>, cqe32, sqe128, registered_ring_fd>;
+  auto ring = big_ring::create(setup{.entries = 4, .cq_entries = 8});
+  ASSERT_TRUE(ring) << ring.error().message();
+  for (std::uint64_t u = 1; u <= 3; ++u) raw_sqe(*ring, u, urine::test::prep_nop);
+  ASSERT_TRUE(ring->submit());
+  ASSERT_TRUE(ring->get_events());
+  raw_sqe(*ring, 4, urine::test::prep_nop);
+  auto resized = resize_rings(*ring, 32, 64);
+  ASSERT_TRUE(resized) << resized.error().message();
+  for (std::uint64_t u = 5; u <= 30; ++u) raw_sqe(*ring, u, urine::test::prep_nop);
+  const auto cqes = urine::test::submit_and_reap(*ring, 30);
+  EXPECT_EQ(user_datas(cqes), range(1, 30));
+}
+
 TEST(wait_region, a_registered_slot_times_the_wait) {
   for (const auto memory : {region_memory::application, region_memory::kernel}) {
     auto ring = plain_ring::create(setup{.entries = 8, .disabled = true});

@@ -313,6 +313,9 @@ TEST(registered_files, handle_moves_and_unregisters_once) {
     registered_files moved = std::move(*files);
     EXPECT_FALSE(files->registered());
     EXPECT_TRUE(moved.registered());
+    auto from_moved = files->unregister();
+    ASSERT_FALSE(from_moved);
+    EXPECT_NE(from_moved.error().message().find("moved from"), std::string::npos) << from_moved.error().message();
   }
   // Destruction unregistered the table: registering again works.
   auto files = register_files(*ring, fds);
