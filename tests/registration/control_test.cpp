@@ -119,6 +119,19 @@ TEST(probe, query_and_capability_report) {
   EXPECT_EQ(report->ops.last_op() + 1u, q->request_opcodes);
 }
 
+TEST(personality, an_id_lives_until_unregistered) {
+  auto ring = plain_ring::create(8);
+  ASSERT_TRUE(ring);
+  auto own = register_personality(*ring);
+  ASSERT_TRUE(own) << own.error().message();
+  ASSERT_TRUE(ring->push(ops::nop{}, 1, own->options()));
+  EXPECT_EQ(submit_and_reap(*ring, 1)[0].res, 0);
+  const auto id = own->id();
+  ASSERT_TRUE(own->unregister().has_value());
+  ASSERT_TRUE(ring->push(ops::nop{}, 2, {.personality = id}));
+  EXPECT_EQ(submit_and_reap(*ring, 1)[0].res, -EINVAL) << "the id is gone";
+}
+
 TEST(personality, requests_run_with_the_saved_credentials) {
   if (::geteuid() != 0) GTEST_SKIP() << "switching to another uid needs root";
   constexpr uid_t other = 65534;
