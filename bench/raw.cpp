@@ -62,6 +62,12 @@ struct raw_ring {
   raw_ring(const raw_ring&) = delete;
   raw_ring& operator=(const raw_ring&) = delete;
   ~raw_ring() {
+    // A registered ring fd pins the ring (and its task's 16 slots) until it is unregistered.
+    if (enter_flags != 0) {
+      io_uring_rsrc_update up{};
+      up.offset = static_cast<std::uint32_t>(enter_fd);
+      reg(IORING_UNREGISTER_RING_FDS, &up, 1);
+    }
     if (sqe_map != MAP_FAILED) munmap(sqe_map, sqe_size);
     if (ring_map != MAP_FAILED) munmap(ring_map, ring_size);
     if (fd >= 0) close(fd);
