@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -380,6 +381,37 @@ TEST(clock, waits_are_measured_on_the_registered_clock) {
   EXPECT_EQ(w.error(), urine::errno_code(ETIME));
   EXPECT_GE(waited, std::chrono::milliseconds(25));
   EXPECT_TRUE(set_wait_clock(*ring, wait_clock::monotonic).has_value());
+}
+
+abi::kernel_timespec clock_now(clockid_t clock, std::chrono::nanoseconds ahead) {
+  ::timespec now{};
+  ::clock_gettime(clock, &now);
+  const auto t = std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) + ahead;
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(t);
+  return {secs.count(), (t - secs).count()};
+}
+
+TEST(clock, absolute_deadlines_are_read_on_the_registered_clock) {
+  auto ring = plain_ring::create(8);
+  ASSERT_TRUE(ring);
+  ASSERT_TRUE(set_wait_clock(*ring, wait_clock::boottime).has_value());
+  const auto wait_until = [&](abi::kernel_timespec deadline) {
+    abi::getevents_arg arg{};
+    arg.sigmask_sz = abi::kernel_sigset_size;
+    arg.ts = reinterpret_cast<std::uintptr_t>(&deadline);
+    const auto start = std::chrono::steady_clock::now();
+    const int ret = ring->enter(0, 1, bits(enter_flags::getevents | enter_flags::ext_arg | enter_flags::abs_timer),
+                                &arg, sizeof arg);
+    EXPECT_EQ(ret, -ETIME);
+    return std::chrono::steady_clock::now() - start;
+  };
+  // A deadline 40 ms ahead on CLOCK_BOOTTIME is waited for in full...
+  EXPECT_GE(wait_until(clock_now(CLOCK_BOOTTIME, std::chrono::milliseconds(40))), std::chrono::milliseconds(35));
+  // ...and one already past on CLOCK_BOOTTIME returns at once.
+  EXPECT_LT(wait_until(clock_now(CLOCK_BOOTTIME, -std::chrono::milliseconds(1))), std::chrono::milliseconds(30));
+  const auto boot = clock_now(CLOCK_BOOTTIME, {});
+  const auto mono = clock_now(CLOCK_MONOTONIC, {});
+  std::cout << "CLOCK_BOOTTIME is " << (boot.tv_sec - mono.tv_sec) << " s ahead of CLOCK_MONOTONIC here\n";
 }
 
 TEST(send_msg_ring, posts_into_a_ring_without_one) {
