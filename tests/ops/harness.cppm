@@ -6,6 +6,7 @@
 module;
 #include <arpa/inet.h>
 #include <array>
+#include <atomic>
 #include <bitset>
 #include <cerrno>
 #include <cstdint>
@@ -172,6 +173,29 @@ int register_sparse_files(Ring& ring, std::uint32_t n) {
 template <class Ring>
 int register_buffers(Ring& ring, std::span<const ::iovec> iov) {
   return ring.register_raw(register_opcode::register_buffers, iov.data(), static_cast<std::uint32_t>(iov.size()));
+}
+
+/// IORING_REGISTER_PBUF_RING with a raw register call: `entries` slots (a power of two) at
+/// page-aligned `ring_memory`, group `group`, IOU_PBUF_RING_* `flags` (2: incremental).
+template <class Ring>
+int register_buf_ring(Ring& ring, void* ring_memory, std::uint32_t entries, std::uint16_t group,
+                      std::uint16_t flags = 0) {
+  abi::buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring_memory);
+  reg.ring_entries = entries;
+  reg.bgid = group;
+  reg.flags = flags;
+  return ring.register_raw(register_opcode::register_pbuf_ring, &reg, 1);
+}
+
+/// Publish one buffer in slot `index` of a provided-buffer ring and move its tail to `tail`.
+inline void buf_ring_add(void* ring_memory, std::uint16_t index, buffer b, std::uint16_t id, std::uint16_t tail) {
+  auto* bufs = static_cast<abi::buf*>(ring_memory);
+  bufs[index].addr = b.address();
+  bufs[index].len = static_cast<std::uint32_t>(b.size());
+  bufs[index].bid = id;
+  // The tail overlays the first entry's reserved field; the kernel reads it with acquire.
+  std::atomic_ref<std::uint16_t>(static_cast<abi::buf_ring*>(ring_memory)->tail).store(tail, std::memory_order_release);
 }
 
 /// A connected TCP pair on loopback: {client, server side of accept}.

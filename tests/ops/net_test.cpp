@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -128,6 +129,28 @@ TEST(net, recv_multishot_with_provided_buffers) {
   auto end = reap(ring);
   EXPECT_EQ(end.res, 0);
   EXPECT_FALSE(end.more());
+}
+
+TEST(net, incremental_buffer_ring_reports_buf_more) {
+  auto ring = open_ring();
+  auto [client, server] = tcp_pair();
+  void* ring_memory = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(ring_memory, MAP_FAILED);
+  std::array<char, 1024> data{};
+  ASSERT_EQ(register_buf_ring(ring, ring_memory, 1, 12, 2 /* IOU_PBUF_RING_INC */), 0);
+  buf_ring_add(ring_memory, 0, data, 5, 1);
+  std::string got;
+  for (const std::string chunk : {"hello", "world!"}) {
+    ASSERT_EQ(::send(client.get(), chunk.data(), chunk.size(), 0), static_cast<ssize_t>(chunk.size()));
+    auto c = perform(ring, ops::recv{server.get(), buffer_group{12}});
+    ASSERT_EQ(c.res, static_cast<int>(chunk.size())) << c.error().message();
+    ASSERT_TRUE(c.has_buffer());
+    EXPECT_EQ(c.buffer_id(), 5);
+    EXPECT_NE(c.flags & bits(cqe_flags::buf_more), 0u);  // the same buffer will be used again
+  }
+  // Consumed incrementally: the second receive continued where the first stopped.
+  EXPECT_EQ(std::string(data.data(), 11), "helloworld!");
+  ::munmap(ring_memory, 4096);
 }
 
 TEST(net, recv_reports_socket_nonempty) {

@@ -90,13 +90,16 @@ TEST(poll, epoll_ctl_and_epoll_wait) {
   ASSERT_EQ(::write(w.get(), "e", 1), 1);
   ::epoll_event got[4] = {};
   ASSERT_EQ(::epoll_wait(ep.get(), got, 4, 0), 1);  // the registration took effect
-  EXPECT_EQ(got[0].data.u64, 0xfeedu);
+  const std::uint64_t first = got[0].data.u64;  // epoll_event is packed: copy before comparing
+  EXPECT_EQ(first, 0xfeedu);
   if (auto why = lacks(opcode::epoll_wait); !why.empty()) GTEST_SKIP() << why;
   std::array<::epoll_event, 4> events{};
   auto c = perform(ring, ops::epoll_wait{ep.get(), events});
   ASSERT_EQ(c.res, 1) << c.error().message();
-  EXPECT_EQ(events[0].data.u64, 0xfeedu);
-  EXPECT_NE(events[0].events & EPOLLIN, 0u);
+  const std::uint64_t data = events[0].data.u64;
+  const std::uint32_t ready = events[0].events;
+  EXPECT_EQ(data, 0xfeedu);
+  EXPECT_NE(ready & EPOLLIN, 0u);
   ASSERT_EQ(perform(ring, ops::epoll_ctl{ep.get(), epoll_op::del, r.get()}).res, 0);
   EXPECT_EQ(::epoll_wait(ep.get(), got, 4, 0), 0);
 }
