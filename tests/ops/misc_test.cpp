@@ -184,8 +184,11 @@ TEST(chain, linked_ops_run_in_order) {
   EXPECT_EQ(back, data);
 }
 
-TEST(chain, failure_cancels_the_rest) {
-  auto ring = open_ring();
+template <class R> using chains = on_rings<R>;
+TYPED_TEST_SUITE(chains, ring_configs);
+
+TYPED_TEST(chains, failure_cancels_the_rest) {
+  auto ring = open_ring<TypeParam>();
   std::array<char, 4> buf{};
   ASSERT_TRUE(submit_chain(ring, linked{ops::read{9999, buf}, 1}, linked{ops::nop{}, 2}, linked{ops::nop{}, 3}));
   auto done = reap_n(ring, 3);
