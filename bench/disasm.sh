@@ -6,7 +6,7 @@
 # instruction choices.
 #
 #   bench/disasm.sh [urine-bench] [policy-filter]
-#     e.g. bench/disasm.sh build/bench/bench/urine-bench sqe128
+#     e.g. bench/disasm.sh build/bench/bench/urine-bench "sqe64, cqe16, interrupt, acquire_release, default_task_run, registered_ring_fd"
 set -euo pipefail
 bench=${1:-build/bench/bench/urine-bench}
 filter=${2:-}
@@ -15,12 +15,12 @@ objdump=$(command -v llvm-objdump-19 || command -v objdump)
 "$objdump" -d --no-show-raw-insn -C "$bench" | awk -v filter="$filter" '
   # A function header: "0000... <name>:".
   /^[0-9a-f]+ <.*>:$/ {
-    inside = ($0 ~ /urine_nop</) && (filter == "" || index($0, filter) > 0)
+    name = $0
+    sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
+    gsub(/@urine\.ring/, "", name); gsub(/urine::/, "", name)
+    inside = (name ~ /urine_nop</) && (filter == "" || index(name, filter) > 0)
     clocks = 0
     if (inside) {
-      name = $0
-      sub(/^[0-9a-f]+ </, "", name); sub(/>:$/, "", name)
-      gsub(/@urine\.ring/, "", name); gsub(/urine::/, "", name)
       sub(/^.*urine_nop</, "", name); sub(/>\(bench::params const&\)$/, "", name)
       count = 0
       printf "\n== %s\n", name
