@@ -5,8 +5,9 @@
 #
 #   bench/callgrind.sh [options]
 #     --bench PATH        the urine-bench binary (default: build/bench/bench/urine-bench)
-#     --scenario S        nop (default) or read
-#     --points "1 32 128" batch sizes (nop) or queue depths (read)
+#     --scenario S        nop (default), read or echo (echo: the server process only; the load
+#                         client is exec'd and callgrind does not follow it)
+#     --points "1 32 128" batch sizes (nop), queue depths (read) or message sizes (echo: "64 4096")
 #     --fixed F           read only: none, files, buffers or both (default: none)
 #     --cases "impl:variant ..."  default: every case of the scenario
 #     --ops "N1 N2"       the two operation counts (default: 12800 25600; multiples of every point)
@@ -39,10 +40,13 @@ if [ -z "$cases" ]; then
   if [ "$scenario" = nop ]; then
     cases="raw:regfd liburing:regfd urine:regfd raw:plain liburing:plain urine:plain urine:sqe128+regfd
            urine:cqe32+regfd urine:sqpoll+regfd urine:defer+regfd urine:seq_cst+regfd"
+  elif [ "$scenario" = echo ]; then
+    cases="liburing:regfd urine:regfd epoll:default"
   else
     cases="raw:regfd liburing:regfd urine:regfd"
   fi
 fi
+[ "$scenario" = echo ] && [ "$points" = "1 32 128" ] && points="64 4096"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -55,6 +59,7 @@ instructions() {  # impl variant point ops
   local out="$work/cg.out"
   local point_opt=--batch=$3
   [ "$scenario" = read ] && point_opt="--depth=$3 --fixed=$fixed"
+  [ "$scenario" = echo ] && point_opt="--msg-size=$3 --connections=16"
   # shellcheck disable=SC2086
   valgrind --tool=callgrind --callgrind-out-file="$out" "$bench" --scenario="$scenario" --impl="$1" \
     --variant="$2" $point_opt --ops="$4" --runs=1 --format=csv >"$work/log" 2>&1 ||
@@ -78,13 +83,16 @@ ratio() { awk -v x="$1" -v y="$2" 'BEGIN { if (y > 0) printf "%.2f", x / y; else
 
 label=B
 [ "$scenario" = read ] && label="QD"
+[ "$scenario" = echo ] && label="msg"
 if [ "$csv" = 1 ]; then
   echo "scenario,impl,variant,point,instructions_per_op,vs_raw,vs_liburing"
 else
   printf 'user-space instructions per %s (marginal, ops %s -> %s)%s\n' "$scenario" "$n1" "$n2" \
     "$([ "$scenario" = read ] && echo ", fixed=$fixed")"
   printf '%-9s %-15s' impl variant
-  for point in $points; do printf ' %10s %7s %7s' "$label=$point" "x raw" "x lib"; done
+  other="x raw"
+  [ "$scenario" = echo ] && other="x epoll"
+  for point in $points; do printf ' %10s %7s %7s' "$label=$point" "$other" "x lib"; done
   printf '\n'
 fi
 for c in $cases; do
@@ -94,7 +102,10 @@ for c in $cases; do
     v=${per_op[$c,$point]}
     pv=$(peer_variant "$variant")
     vr=- vl=-
-    if [ "$impl" = urine ]; then
+    if [ "$impl" = urine ] && [ "$scenario" = echo ]; then
+      vr=$(ratio "$v" "${per_op[epoll:default,$point]:-0}")
+      vl=$(ratio "$v" "${per_op[liburing:regfd,$point]:-0}")
+    elif [ "$impl" = urine ]; then
       vr=$(ratio "$v" "${per_op[raw:$pv,$point]:-0}")
       vl=$(ratio "$v" "${per_op[liburing:$pv,$point]:-0}")
     fi

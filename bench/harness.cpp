@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +21,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "echo.hpp"
@@ -211,22 +211,63 @@ int listen_loopback(std::uint16_t& port) {
   return fd;
 }
 
-/// One echo run: the server under test on this thread, the load client on another.
+/// The path of this program, read at start (under valgrind, the program's, not valgrind's).
+std::string self_path;
+
+/// One echo run: the server under test in this process, the load client in another — this
+/// program again, exec'd with --echo-client — so that the client neither shares the server's
+/// process nor, under callgrind (which does not follow exec by default), gets counted or slowed.
 outcome run_echo(const bench_case& c, params prm) {
   std::uint16_t port = 0;
   prm.listen_fd = listen_loopback(port);
   if (prm.listen_fd < 0) return failed("cannot listen on 127.0.0.1");
-  outcome client;
-  std::thread load([&] { client = echo::run_client(port, prm); });
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) < 0) return failed("pipe failed");
+  const std::string args[] = {std::to_string(port), std::to_string(prm.connections),
+                              std::to_string(prm.msg_size), std::to_string(prm.ops)};
+  const pid_t child = fork();
+  if (child == 0) {
+    dup2(report[1], STDOUT_FILENO);
+    execl(self_path.c_str(), self_path.c_str(), "--echo-client", args[0].c_str(), args[1].c_str(),
+          args[2].c_str(), args[3].c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(report[1]);
   alarm(120);  // a server that never sees its connections close must not hang the machine
   outcome server = c.run(prm);
   alarm(0);
-  load.join();
+  char text[512] = {};
+  std::size_t got = 0;
+  for (ssize_t n; got < sizeof text - 1 && (n = read(report[0], text + got, sizeof text - 1 - got)) > 0;)
+    got += static_cast<std::size_t>(n);
+  close(report[0]);
+  int status = 0;
+  if (child > 0) waitpid(child, &status, 0);
   close(prm.listen_fd);
-  server.seconds = client.seconds;
-  if (server.error.empty()) server.error = client.error;
-  server.ops = server.error.empty() ? client.ops : 0;
+  unsigned long long ops = 0;
+  double seconds = 0;
+  int used = 0;
+  if (child < 0 || std::sscanf(text, "%llu %lf %n", &ops, &seconds, &used) < 2) {
+    if (server.error.empty()) server.error = "the echo client did not report";
+  } else if (server.error.empty() && text[used] != '\0') {
+    server.error = text + used;
+  }
+  server.seconds = seconds;
+  server.ops = server.error.empty() ? ops : 0;
   return server;
+}
+
+/// `urine-bench --echo-client PORT CONNECTIONS MSG_SIZE OPS`: the load client, reporting
+/// "ops seconds [error]" on stdout.
+int echo_client_main(char** argv) {
+  params prm;
+  const auto port = static_cast<std::uint16_t>(std::stoul(argv[2]));
+  prm.connections = static_cast<unsigned>(std::stoul(argv[3]));
+  prm.msg_size = static_cast<unsigned>(std::stoul(argv[4]));
+  prm.ops = std::stoull(argv[5]);
+  const outcome out = echo::run_client(port, prm);
+  std::printf("%llu %.9f %s", static_cast<unsigned long long>(out.ops), out.seconds, out.error.c_str());
+  return out.error.empty() ? 0 : 1;
 }
 
 // ---- running and reporting ---------------------------------------------------------------------
@@ -362,6 +403,12 @@ void print(const options& o, const std::vector<row>& rows) {
 
 int main(int argc, char** argv) {
   using namespace bench;
+  if (argc == 6 && std::string_view(argv[1]) == "--echo-client") return echo_client_main(argv);
+  {
+    char path[4096];
+    const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    self_path.assign(path, n > 0 ? static_cast<std::size_t>(n) : 0);
+  }
   const std::optional<options> parsed = parse(argc, argv);
   if (!parsed) return 2;
   const options& o = *parsed;
