@@ -1,17 +1,55 @@
-// Reading what multishot receives deliver. A multishot RECVMSG writes, at the start of each
-// provided buffer, an io_uring_recvmsg_out header, then the source address (msg_namelen bytes
-// reserved), then the control data (msg_controllen bytes reserved), then the payload.
+// Reading what multishot requests deliver: one request's completions as a stream that ends with
+// the first completion lacking F_MORE; and the layout a multishot RECVMSG writes into each
+// provided buffer (an io_uring_recvmsg_out header, then the source address in msg_namelen
+// reserved bytes, the control data in msg_controllen reserved bytes, then the payload).
 module;
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <system_error>
 #include <sys/socket.h>
 export module urine.ops:multishot;
 import urine.abi;
 
 export namespace urine {
+
+/// One multishot request's completions (recv, recvmsg, accept, poll, read_multishot, timeout, or
+/// a zero-copy send and its notification) as a stream: feed it every completion you reap; it
+/// keeps those of its request, counts them, and ends with the first that has no F_MORE — then
+/// `end()` is that completion's error (empty: a clean end such as end of file) and the request
+/// must be re-armed to go on.
+class multishot_stream {
+ public:
+  explicit multishot_stream(user_data id) noexcept : id_(id) {}
+
+  /// Record `c` if it belongs to this stream; false (and nothing recorded) otherwise.
+  template <class Completion>
+  bool take(const Completion& c) noexcept {
+    if (c.user_data() != id_ || !active_) return false;
+    ++shots_;
+    if (!c.more()) {
+      active_ = false;
+      end_ = c.error();
+    }
+    return true;
+  }
+
+  [[nodiscard]] user_data id() const noexcept { return id_; }
+  /// Whether more completions will come.
+  [[nodiscard]] bool active() const noexcept { return active_; }
+  /// Completions taken so far, the last one included.
+  [[nodiscard]] unsigned shots() const noexcept { return shots_; }
+  /// Why the stream ended (meaningful once !active()).
+  [[nodiscard]] std::error_code end() const noexcept { return end_; }
+
+ private:
+  user_data id_;
+  bool active_ = true;
+  unsigned shots_ = 0;
+  std::error_code end_{};
+};
 
 class recvmsg_out_view {
  public:

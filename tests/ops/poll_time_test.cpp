@@ -64,6 +64,33 @@ TEST(poll, multishot_poll_then_remove) {
   EXPECT_EQ(perform(ring, ops::poll_remove{2}).error(), std::errc::no_such_file_or_directory);
 }
 
+TEST(poll, multishot_stream_follows_one_request) {
+  auto ring = open_ring();
+  auto [r, w] = make_pipe();
+  multishot_stream stream(5);
+  push(ring, ops::poll_add{r.get(), poll_events::in, poll_flags::add_multi}, 5);
+  ASSERT_TRUE(ring.submit());
+  ASSERT_EQ(::write(w.get(), "a", 1), 1);
+  auto first = ring.wait_cqe();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(stream.take(*first));
+  ring.cqe_seen(*first);
+  EXPECT_TRUE(stream.active());
+  push(ring, ops::nop{}, 6);
+  push(ring, ops::poll_remove{5}, 7);
+  ASSERT_TRUE(ring.submit());
+  unsigned others = 0;
+  while (stream.active()) {
+    auto c = ring.wait_cqe();
+    ASSERT_TRUE(c);
+    if (!stream.take(*c)) ++others;  // the nop and the removal are not the stream's
+    ring.cqe_seen(*c);
+  }
+  EXPECT_EQ(stream.shots(), 2u);  // one readiness, then the cancellation without F_MORE
+  EXPECT_EQ(stream.end(), std::errc::operation_canceled);
+  EXPECT_LE(others, 2u);
+}
+
 TEST(poll, update_changes_events_and_user_data) {
   auto ring = open_ring();
   auto [r, w] = make_pipe();
