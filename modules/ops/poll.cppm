@@ -68,10 +68,10 @@ struct poll_update {
   user_data target;
   std::optional<poll_events> new_events = {};
   std::optional<user_data> new_user_data = {};
-  bool multishot = false;  ///< the armed poll is a multishot one (keeps add_multi)
 
   inline void prepare(abi::sqe& s) const noexcept {
-    poll_flags f = multishot ? poll_flags::add_multi : poll_flags::none;
+    // The armed poll keeps its one-shot or multishot nature: the kernel updates only the events.
+    poll_flags f = poll_flags::none;
     if (new_events) f |= poll_flags::update_events;
     if (new_user_data) f |= poll_flags::update_user_data;
     detail::prep_rw(s, code, -1, target.value(), bits(f), new_user_data ? new_user_data->value() : 0);
