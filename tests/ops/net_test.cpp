@@ -174,8 +174,9 @@ TEST(net, recvmsg_multishot_parses_source_and_payload) {
   push(ring, ops::recvmsg{receiver.get(), &shape, msg_flags::none, recvsend_flags::recv_multishot, buffer_group{6}}, 11);
   ASSERT_TRUE(ring.submit());
   for (const std::string dgram : {"datagram-1", "dg-2"}) {
-    ASSERT_EQ(::sendto(sender.get(), dgram.data(), dgram.size(), 0, reinterpret_cast<const ::sockaddr*>(&raddr), sizeof raddr),
-              static_cast<ssize_t>(dgram.size()));
+    // sendto through the ring: SEND with a destination.
+    auto sent = perform(ring, ops::send{.file = sender.get(), .from = dgram, .to = &raddr});
+    ASSERT_EQ(sent.res, static_cast<int>(dgram.size())) << sent.error().message();
     auto c = reap(ring);
     ASSERT_GT(c.res, 0) << c.error().message();
     ASSERT_TRUE(c.has_buffer());
@@ -284,6 +285,26 @@ TEST(net, accept_multishot_and_direct) {
   std::array<char, 6> got{};
   ASSERT_EQ(perform(ring, ops::recv{fixed_file{static_cast<std::uint32_t>(slot.res)}, got, msg_flags::waitall}).res, 6);
   EXPECT_EQ(std::string(got.data(), 6), "direct");
+}
+
+TEST(net, socket_into_a_direct_slot_connects_through_it) {
+  if (auto why = lacks(opcode::bind); !why.empty()) GTEST_SKIP() << why;
+  auto ring = open_ring();
+  auto [listener, addr] = tcp_listener();
+  ASSERT_EQ(register_sparse_files(ring, 4), 0);
+  auto s = perform(ring, ops::socket{.domain = AF_INET, .type = SOCK_STREAM, .install = direct_slot{3}});
+  ASSERT_EQ(s.res, 0) << s.error().message();
+  ASSERT_EQ(perform(ring, ops::connect{fixed_file{3}, &addr}).res, 0);
+  unique_fd peer(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  ASSERT_TRUE(peer);
+  const std::string msg = "from a direct socket";
+  ASSERT_EQ(perform(ring, ops::send{fixed_file{3}, msg}).res, static_cast<int>(msg.size()));
+  std::string got(msg.size(), '\0');
+  ASSERT_EQ(::recv(peer.get(), got.data(), got.size(), MSG_WAITALL), static_cast<ssize_t>(msg.size()));
+  EXPECT_EQ(got, msg);
+  // A direct descriptor cannot be close-on-exec.
+  EXPECT_EQ(perform(ring, ops::socket{AF_INET, SOCK_STREAM, 0, sock_flags::cloexec, direct_alloc}).error(),
+            std::errc::invalid_argument);
 }
 
 TEST(net, recv_zc_is_refused_without_a_zero_copy_queue) {
