@@ -123,7 +123,11 @@ class basic_ring {
       if (ret < 0) [[unlikely]] return std::unexpected(errno_code(-ret));
       return pending;
     } else {
-      if (pending == 0 && flags == 0) return 0u;
+      // Nothing to submit and nothing to wait for: no system call. Tested on wait_nr first, which
+      // a caller's loop usually holds constant, so the test stays out of the waiting path.
+      if (wait_nr == 0) [[unlikely]] {
+        if (pending == 0) return 0u;
+      }
       const int ret = enter(pending, wait_nr, flags);
       if (ret < 0) [[unlikely]] return std::unexpected(errno_code(-ret));
       return consumed(ret);
