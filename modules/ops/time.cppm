@@ -37,7 +37,8 @@ struct timeout {
 
 /// LINK_TIMEOUT: pushed right after an operation with IOSQE_IO_LINK, cancel that operation
 /// (-ECANCELED) if it has not completed by `*after`; this completion is then -ETIME, else
-/// -ECANCELED.
+/// -ECANCELED. When the timer fires just as the operation finishes, the cancellation finds
+/// nothing to cancel and this completion carries that attempt's result (-ENOENT, -EALREADY).
 struct link_timeout {
   static constexpr opcode code = opcode::link_timeout;
   const abi::kernel_timespec* after;
