@@ -140,7 +140,6 @@ struct raw_ring {
   }
 };
 
-
 bench::outcome raw_nop(const bench::params& prm, bool register_fd) {
   raw_ring ring;
   if (auto why = ring.init(prm.batch, register_fd); !why.empty()) return bench::failed(why);
