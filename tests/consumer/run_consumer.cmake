@@ -3,7 +3,9 @@
 #   add_subdirectory  the consumer adds urine's source tree
 #   fetch_content     the consumer declares urine with FetchContent from its local path
 # Usage: cmake -D MODE=... -D URINE_SOURCE_DIR=... -D URINE_BINARY_DIR=... -D WORK_DIR=...
-#              -D CONSUMER_DIR=... -D CXX_COMPILER=... -D CLANG_SCAN_DEPS=... -P run_consumer.cmake
+#              -D CONSUMER_DIR=... -D CXX_COMPILER=... -D CLANG_SCAN_DEPS=...
+#              [-D CXX_FLAGS=... -D LINKER_FLAGS=...] -P run_consumer.cmake
+# The flags are the build's own (a sanitizer build's library needs them at link time too).
 cmake_minimum_required(VERSION 3.28)
 
 function(run)
@@ -20,6 +22,8 @@ set(build ${WORK_DIR}/build)
 set(args -S ${CONSUMER_DIR} -B ${build} -G Ninja
   -D CMAKE_CXX_COMPILER=${CXX_COMPILER}
   -D CMAKE_CXX_COMPILER_CLANG_SCAN_DEPS=${CLANG_SCAN_DEPS}
+  "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+  "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}"
   -D URINE_CONSUMER_MODE=${MODE}
   -D URINE_SOURCE_DIR=${URINE_SOURCE_DIR})
 

@@ -273,6 +273,10 @@ TEST(ring_setup_errors, contradictory_runtime_parameters) {
 TEST(ring_lifetime, releases_fd_and_mappings_exactly_once) {
   const std::size_t fds = fd_count();
   const std::size_t maps = mapping_count();
+  {
+    auto probe = make<ring<>>({.entries = 16});
+    EXPECT_GT(mapping_count(), maps) << "a live ring's mappings must be visible to the count";
+  }
   for (int i = 0; i < 50; ++i) {
     auto a = make<ring<>>({.entries = 16});
     auto b = make<ring<sqe128, cqe32, registered_ring_fd>>({.entries = 16});

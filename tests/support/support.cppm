@@ -101,11 +101,13 @@ inline std::size_t fd_count() {
   return n;
 }
 
-/// Memory mappings of this process (lines of /proc/self/maps).
+/// io_uring mappings of this process: the lines of /proc/self/maps backed by an io_uring file
+/// (rings, SQE arrays, kernel-allocated buffer rings). Counting only these keeps leak checks exact
+/// under sanitizers, whose allocators add and drop mappings of their own at any time.
 inline std::size_t mapping_count() {
   std::ifstream maps("/proc/self/maps");
   std::size_t n = 0;
-  for (std::string line; std::getline(maps, line);) ++n;
+  for (std::string line; std::getline(maps, line);) n += line.find("[io_uring]") != std::string::npos;
   return n;
 }
 
