@@ -1,0 +1,30 @@
+# urine-echo-load against urine-echo-server, as a user would run them: the server in the
+# background on a port it picks, the load client on that port, then SIGTERM, which must stop the
+# server with exit status 0.
+urine_add_example(urine-echo-load echo_load.cpp)
+set(echo_server $<TARGET_FILE:urine-echo-server>)
+set(echo_load $<TARGET_FILE:urine-echo-load>)
+
+# urine_add_echo_test(<name> <shell commands>): run the commands while a server is running; they
+# see its port as $port, a file prefix as $out, and `load ARGS...`, which runs the client and
+# fails unless it reports more than zero requests and no errors (the client checks every echoed
+# byte and exits 1 on any mismatch or connection error).
+function(urine_add_echo_test name commands)
+  urine_add_example_test(${name}
+    "out='${data}/${name}';
+     load() { ${echo_load} --port $port \"$@\" > \"$out.load\"; cat \"$out.load\"; grep -Eq ' [1-9][0-9]* requests in .* errors: 0$' \"$out.load\"; };
+     ${echo_server} > \"$out.server\" & pid=$!; trap 'kill $pid 2>/dev/null || true' EXIT;
+     for i in $(seq 50); do grep -q '^listening on' \"$out.server\" && break; sleep 0.1; done;
+     port=$(sed -n 's/^listening on 127.0.0.1://p' \"$out.server\"); test -n \"$port\";
+     ${commands};
+     kill -TERM $pid; wait $pid; grep -q 'signal 15: stopped' \"$out.server\"")
+endfunction()
+
+urine_add_echo_test(echo_load_small_and_4k_messages
+  "load --connections 200 --seconds 2 --size 64; load --connections 200 --seconds 2 --size 4096")
+urine_add_echo_test(echo_load_thousands_of_connections "load --connections 3000 --seconds 1 --size 100")
+urine_add_echo_test(echo_load_messages_larger_than_socket_buffers "load --connections 4 --seconds 1 --size 1000000")
+urine_add_example_test(echo_load_connection_refused
+  "if ${echo_load} --port 1 --connections 2 --seconds 1 2> '${data}/refused.err'; then exit 1; fi;
+   grep -q 'connect: Connection refused' '${data}/refused.err'")
+urine_add_example_test(echo_load_help "${echo_load} --help | grep -q 'Usage: urine-echo-load'")
