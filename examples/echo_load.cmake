@@ -6,18 +6,20 @@ set(echo_server $<TARGET_FILE:urine-echo-server>)
 set(echo_load $<TARGET_FILE:urine-echo-load>)
 
 # urine_add_echo_test(<name> <shell commands>): run the commands while a server is running; they
-# see its port as $port, a file prefix as $out, and `load ARGS...`, which runs the client and
-# fails unless it reports more than zero requests and no errors (the client checks every echoed
-# byte and exits 1 on any mismatch or connection error).
+# see its port as $port, a file prefix as $out, `load ARGS...`, which runs the client and fails
+# unless it reports more than zero requests and no errors (the client checks every echoed byte and
+# exits 1 on any mismatch or connection error), and `stop SIGNAL NUMBER`, which signals the server
+# and fails unless it exits 0 saying so. Without an earlier `stop`, SIGTERM stops it at the end.
 function(urine_add_echo_test name commands)
   urine_add_example_test(${name}
     "out='${data}/${name}';
      load() { ${echo_load} --port $port \"$@\" > \"$out.load\"; cat \"$out.load\"; grep -Eq ' [1-9][0-9]* requests in .* errors: 0$' \"$out.load\"; };
+     stop() { kill -$1 $pid; wait $pid; pid=; grep -q \"signal $2: stopped\" \"$out.server\"; };
      ${echo_server} > \"$out.server\" & pid=$!; trap 'kill $pid 2>/dev/null || true' EXIT;
      for i in $(seq 50); do grep -q '^listening on' \"$out.server\" && break; sleep 0.1; done;
      port=$(sed -n 's/^listening on 127.0.0.1://p' \"$out.server\"); test -n \"$port\";
      ${commands};
-     kill -TERM $pid; wait $pid; grep -q 'signal 15: stopped' \"$out.server\"")
+     test -z \"$pid\" || stop TERM 15")
 endfunction()
 
 urine_add_echo_test(echo_load_small_and_4k_messages
@@ -28,3 +30,9 @@ urine_add_example_test(echo_load_connection_refused
   "if ${echo_load} --port 1 --connections 2 --seconds 1 2> '${data}/refused.err'; then exit 1; fi;
    grep -q 'connect: Connection refused' '${data}/refused.err'")
 urine_add_example_test(echo_load_help "${echo_load} --help | grep -q 'Usage: urine-echo-load'")
+# SIGINT while 500 connections are busy: the server stops at once and exits 0; the client then
+# sees its connections closed and says so (exit status 1, which is expected here).
+urine_add_echo_test(echo_server_stops_on_sigint_under_load
+  "(set +e; ${echo_load} --port $port --connections 500 --seconds 5 > \"$out.load\" 2>&1; echo $? > \"$out.status\") &
+   sleep 1; stop INT 2; wait;
+   cat \"$out.load\"; test \"$(cat \"$out.status\")\" = 1")

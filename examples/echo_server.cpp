@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -225,10 +226,14 @@ int main(int argc, char** argv) {
   }
 
   // The signals are blocked so that they queue on the signalfd instead of killing the process.
+  // Their default action is restored first: a shell starts background jobs with SIGINT ignored,
+  // and an ignored signal is dropped, never queued.
   sigset_t signals;
   sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
+  for (const int signal : {SIGINT, SIGTERM}) {
+    std::signal(signal, SIG_DFL);
+    sigaddset(&signals, signal);
+  }
   if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) return fail("sigprocmask", errno);
   const int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
   if (signal_fd < 0) return fail("signalfd", errno);
