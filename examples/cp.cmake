@@ -26,3 +26,8 @@ urine_add_example_test(cp_missing_source
   "if ${cp} '${data}/cp_missing' '${data}/cp_x' 2> '${data}/cp_err'; then exit 1; fi;
    grep -q 'cp_missing.: No such file or directory' '${data}/cp_err'; test ! -e '${data}/cp_x'")
 urine_add_example_test(cp_help "${cp} --help | grep -q 'Usage: urine-cp'")
+# A sysfs attribute claims 4096 bytes and holds fewer: the read comes back short, the kernel
+# cancels the linked write, and urine-cp writes what was read and reads on until end of file.
+urine_add_example_test(cp_short_reads
+  "for f in /sys/kernel/mm/transparent_hugepage/enabled /sys/power/state /sys/kernel/profiling; do
+     test -r $f || continue; ${cp} $f '${data}/cp_sysfs'; cat $f | cmp - '${data}/cp_sysfs'; done")
