@@ -28,6 +28,7 @@ urine_add_example_test(cp_missing_source
 urine_add_example_test(cp_help "${cp} --help | grep -q 'Usage: urine-cp'")
 # A sysfs attribute claims 4096 bytes and holds fewer: the read comes back short, the kernel
 # cancels the linked write, and urine-cp writes what was read and reads on until end of file.
-urine_add_example_test(cp_short_reads
-  "for f in /sys/kernel/mm/transparent_hugepage/enabled /sys/power/state /sys/kernel/profiling; do
-     test -r $f || continue; ${cp} $f '${data}/cp_sysfs'; cat $f | cmp - '${data}/cp_sysfs'; done")
+# /proc files claim 0 bytes: urine-cp reads past the claimed size until a read finds the end.
+urine_add_example_test(cp_short_reads_and_wrong_sizes
+  "for f in /sys/kernel/mm/transparent_hugepage/enabled /sys/power/state /sys/kernel/profiling /proc/version; do
+     test -r $f || continue; ${cp} $f '${data}/cp_special'; cat $f | cmp - '${data}/cp_special'; done")

@@ -38,7 +38,7 @@ struct slot {
   std::uint64_t offset = 0;
   std::size_t length = 0, have = 0, done = 0;
   unsigned in_flight = 0;
-  bool end_of_file = false;  // the file shrank while being copied
+  bool end_of_file = false;  // a read found the end of the file
 };
 
 class copier {
@@ -92,13 +92,19 @@ class copier {
       push_pair(i);
     } else {
       --busy_;
+      if (s.end_of_file) end_of_file_ = true;
+      if (s.offset >= size_) tail_busy_ = false;
       next_chunk(i);
     }
   }
 
+  // Chunks up to the size fstat reported go out 8 at a time. The size may be wrong (a file that
+  // grows, or one of /proc, which says 0): past it, one chunk at a time until a read finds the end.
   void next_chunk(std::uint16_t i) {
-    if (next_ >= size_) return;
-    slot_[i] = {.offset = next_, .length = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size_ - next_))};
+    if (end_of_file_ || (next_ >= size_ && tail_busy_)) return;
+    const std::uint64_t length = next_ < size_ ? std::min<std::uint64_t>(chunk, size_ - next_) : chunk;
+    tail_busy_ = next_ >= size_;
+    slot_[i] = {.offset = next_, .length = static_cast<std::size_t>(length)};
     next_ += slot_[i].length;
     ++busy_;
     push_pair(i);
@@ -128,6 +134,7 @@ class copier {
   unsigned busy_ = 0;
   int error_ = 0;
   bool read_error_ = false;
+  bool end_of_file_ = false, tail_busy_ = false;
 };
 
 }  // namespace
