@@ -32,3 +32,8 @@ urine_add_example_test(cp_help "${cp} --help | grep -q 'Usage: urine-cp'")
 urine_add_example_test(cp_short_reads_and_wrong_sizes
   "for f in /sys/kernel/mm/transparent_hugepage/enabled /sys/power/state /sys/kernel/profiling /proc/version; do
      test -r $f || continue; ${cp} $f '${data}/cp_special'; cat $f | cmp - '${data}/cp_special'; done")
+# A failing write (/dev/full: ENOSPC) is reported with the system's message, exit status 1.
+urine_add_example_test(cp_write_error
+  "head -c 3000000 /dev/urandom > '${data}/cp_full';
+   if ${cp} '${data}/cp_full' /dev/full 2> '${data}/cp_err'; then exit 1; fi;
+   grep -q \"error writing '/dev/full': No space left on device\" '${data}/cp_err'")

@@ -53,7 +53,7 @@ class copier {
       ring_.for_each_cqe([&](auto c) { complete(c.user_data().value(), c.result()); });
     }
     // After an error, let what is in flight finish: the kernel still uses the buffers.
-    while (busy_ > 0) {
+    while (std::any_of(slot_, slot_ + slots, [](const slot& s) { return s.in_flight > 0; })) {
       if (auto c = ring_.wait_cqe()) {
         complete(c->user_data().value(), c->result());
         ring_.cqe_seen(*c);
