@@ -41,7 +41,7 @@ if [ -z "$cases" ]; then
     cases="raw:regfd liburing:regfd urine:regfd raw:plain liburing:plain urine:plain urine:sqe128+regfd
            urine:cqe32+regfd urine:sqpoll+regfd urine:defer+regfd urine:seq_cst+regfd"
   elif [ "$scenario" = echo ]; then
-    cases="liburing:regfd urine:regfd epoll:default"
+    cases="raw:regfd liburing:regfd urine:regfd epoll:default"
   else
     cases="raw:regfd liburing:regfd urine:regfd"
   fi

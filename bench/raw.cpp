@@ -5,6 +5,7 @@
 #include <linux/io_uring.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <string>
 #include <sys/uio.h>
 
+#include "echo.hpp"
 #include "harness.hpp"
 
 namespace {
@@ -121,9 +123,12 @@ struct raw_ring {
   }
 
   /// Publish the tail, submit `n` and wait for `n` completions.
-  long submit_and_wait(unsigned n) {
+  long submit_and_wait(unsigned n) { return submit_and_wait(n, n); }
+
+  /// Publish the tail, submit `n` and wait for `wait` completions.
+  long submit_and_wait(unsigned n, unsigned wait) {
     store_release(sq_ktail, sq_tail);
-    return sys6(__NR_io_uring_enter, enter_fd, n, n, IORING_ENTER_GETEVENTS | enter_flags, 0,
+    return sys6(__NR_io_uring_enter, enter_fd, n, wait, IORING_ENTER_GETEVENTS | enter_flags, 0,
                 _NSIG / 8);
   }
 
@@ -201,10 +206,104 @@ bench::outcome raw_read(const bench::params& prm) {
   });
 }
 
+namespace echo = bench::echo;
+
+/// The echo server by hand: the SQEs written field by field, the buffer ring's entries and tail
+/// stored directly.
+bench::outcome raw_echo(const bench::params& prm) {
+  raw_ring ring;
+  if (auto why = ring.init(echo::ring_entries(prm), true); !why.empty()) return bench::failed(why);
+  echo::buffer_memory mem(prm);
+  auto* bufs = static_cast<io_uring_buf*>(mem.ring());
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<std::uint64_t>(bufs);
+  reg.ring_entries = echo::buffer_count;
+  reg.bgid = echo::group;
+  if (!mem.ok() || ring.reg(IORING_REGISTER_PBUF_RING, &reg, 1) < 0)
+    return bench::failed("IORING_REGISTER_PBUF_RING failed");
+  // The ring's tail overlays the first entry's reserved field.
+  auto* buf_tail = &reinterpret_cast<io_uring_buf_ring*>(bufs)->tail;
+  std::uint16_t tail = 0;
+  auto give_back = [&](std::uint16_t bid) {
+    io_uring_buf& b = bufs[tail & (echo::buffer_count - 1)];
+    b.addr = reinterpret_cast<std::uint64_t>(mem.buffer(bid));
+    b.len = mem.buffer_size();
+    b.bid = bid;
+    __atomic_store_n(buf_tail, ++tail, __ATOMIC_RELEASE);
+  };
+  for (unsigned bid = 0; bid < echo::buffer_count; ++bid) give_back(static_cast<std::uint16_t>(bid));
+
+  echo::tally t(prm.connections);
+  std::uint32_t submitted = ring.sq_tail;
+  auto arm = [&](std::uint8_t op, int fd, std::uint16_t ioprio, std::uint64_t ud) {
+    io_uring_sqe* sqe = ring.next_sqe();
+    sqe->opcode = op;
+    sqe->fd = fd;
+    sqe->ioprio = ioprio;
+    sqe->user_data = ud;
+    return sqe;
+  };
+  auto arm_recv = [&](int fd) {
+    io_uring_sqe* sqe = arm(IORING_OP_RECV, fd, IORING_RECV_MULTISHOT, echo::tag(echo::kind::recv, fd));
+    sqe->flags = IOSQE_BUFFER_SELECT;
+    sqe->buf_group = echo::group;
+  };
+  return echo::serve(t, [&] {
+    arm(IORING_OP_ACCEPT, prm.listen_fd, IORING_ACCEPT_MULTISHOT, echo::tag(echo::kind::accept, prm.listen_fd));
+    while (t.running()) {
+      const long ret = ring.submit_and_wait(ring.sq_tail - submitted, 1);
+      if (ret < 0) {
+        t.fail("io_uring_enter", static_cast<int>(ret));
+        break;
+      }
+      submitted += static_cast<std::uint32_t>(ret);
+      ring.reap([&](const io_uring_cqe& cqe) {
+        const std::uint64_t ud = cqe.user_data;
+        const int fd = echo::fd_of(ud);
+        const bool more = cqe.flags & IORING_CQE_F_MORE;
+        switch (echo::kind_of(ud)) {
+          case echo::kind::accept:
+            if (cqe.res < 0) {
+              t.fail("accept", cqe.res);
+              break;
+            }
+            ++t.accepted;
+            arm_recv(cqe.res);
+            if (!more && t.accepted < t.connections) arm(IORING_OP_ACCEPT, fd, IORING_ACCEPT_MULTISHOT, ud);
+            break;
+          case echo::kind::recv:
+            if (cqe.res > 0) {
+              const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+              const auto len = static_cast<std::uint32_t>(cqe.res);
+              io_uring_sqe* sqe = arm(IORING_OP_SEND, fd, 0, echo::tag(echo::kind::send, fd, bid, len));
+              sqe->addr = reinterpret_cast<std::uint64_t>(mem.buffer(bid));
+              sqe->len = len;
+              sqe->msg_flags = MSG_NOSIGNAL;
+            } else if (cqe.res == 0) {
+              close(fd);
+              ++t.closed;
+              break;
+            } else if (cqe.res != -ENOBUFS) {
+              t.fail("recv", cqe.res);
+              break;
+            }
+            if (!more) arm_recv(fd);
+            break;
+          case echo::kind::send:
+            if (t.sent(echo::len_of(ud), cqe.res)) give_back(echo::bid_of(ud));
+            break;
+        }
+        return true;
+      });
+    }
+  });
+}
+
 const bench::registrar nop_regfd{{"nop", "raw", "regfd", "regfd",
                                   [](const bench::params& p) { return raw_nop(p, true); }}};
 const bench::registrar nop_plain{{"nop", "raw", "plain", "plain",
                                   [](const bench::params& p) { return raw_nop(p, false); }}};
 const bench::registrar read_regfd{{"read", "raw", "regfd", "regfd", raw_read}};
+const bench::registrar echo_regfd{{"echo", "raw", "regfd", "regfd", raw_echo}};
 
 }  // namespace
