@@ -5,16 +5,16 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <unistd.h>
 import urine;
 
 using namespace urine;
@@ -43,13 +43,15 @@ struct slot {
 
 class copier {
  public:
-  copier(ring<>& r, int in, int out, std::uint64_t size) : ring_(r), in_(in), out_(out), size_(size) {}
+  copier(ring<>& r, int in, int out, std::uint64_t size)
+      : ring_(r), in_(in), out_(out), size_(size) {}
 
   // Run until every chunk is written; 0, or an errno.
   int run() {
     for (std::uint16_t i = 0; i < slots; ++i) next_chunk(i);
     while (busy_ > 0 && error_ == 0) {
-      if (auto s = ring_.submit_and_wait(1); !s && s.error() != std::errc::interrupted) return s.error().value();
+      if (auto s = ring_.submit_and_wait(1); !s && s.error() != std::errc::interrupted)
+        return s.error().value();
       ring_.for_each_cqe([&](auto c) { complete(c.user_data().value(), c.result()); });
     }
     // After an error, let what is in flight finish: the kernel still uses the buffers.
@@ -102,7 +104,8 @@ class copier {
   // grows, or one of /proc, which says 0): past it, one chunk at a time until a read finds the end.
   void next_chunk(std::uint16_t i) {
     if (end_of_file_ || (next_ >= size_ && tail_busy_)) return;
-    const std::uint64_t length = next_ < size_ ? std::min<std::uint64_t>(chunk, size_ - next_) : chunk;
+    const std::uint64_t length =
+        next_ < size_ ? std::min<std::uint64_t>(chunk, size_ - next_) : chunk;
     tail_busy_ = next_ >= size_;
     slot_[i] = {.offset = next_, .length = static_cast<std::size_t>(length)};
     next_ += slot_[i].length;
@@ -115,14 +118,16 @@ class copier {
     const std::size_t n = s.length - s.have;
     char* at = memory[i] + s.have;
     // The ring has room for two SQEs per slot, so the chain always fits.
-    (void)push_chain(ring_, linked{ops::read_fixed{in_, buffer(at, n), i, s.offset + s.have}, 2u * i},
-                     linked{ops::write_fixed{out_, const_buffer(at, n), i, s.offset + s.have}, 2u * i + 1});
+    (void)push_chain(
+        ring_, linked{ops::read_fixed{in_, buffer(at, n), i, s.offset + s.have}, 2u * i},
+        linked{ops::write_fixed{out_, const_buffer(at, n), i, s.offset + s.have}, 2u * i + 1});
     s.in_flight = 2;
   }
 
   void push_write(std::uint16_t i) {
     slot& s = slot_[i];
-    (void)ring_.push(ops::write_fixed{out_, const_buffer(memory[i] + s.done, s.have - s.done), i, s.offset + s.done},
+    (void)ring_.push(ops::write_fixed{out_, const_buffer(memory[i] + s.done, s.have - s.done), i,
+                                      s.offset + s.done},
                      2u * i + 1);
     s.in_flight = 1;
   }
@@ -141,37 +146,41 @@ class copier {
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--help") {
-    std::puts("Usage: urine-cp SOURCE DEST\n"
-              "Copy the file SOURCE to DEST, or into DEST if it is a directory, through io_uring\n"
-              "with linked read/write pairs on registered buffers.");
+    std::puts(
+        "Usage: urine-cp SOURCE DEST\n"
+        "Copy the file SOURCE to DEST, or into DEST if it is a directory, through io_uring\n"
+        "with linked read/write pairs on registered buffers.");
     return 0;
   }
   if (argc != 3) {
-    std::fputs("urine-cp: expected SOURCE and DEST\nTry 'urine-cp --help' for more information.\n", stderr);
+    std::fputs("urine-cp: expected SOURCE and DEST\nTry 'urine-cp --help' for more information.\n",
+               stderr);
     return 1;
   }
   const std::string source = argv[1];
   std::string target = argv[2];
 
-  struct stat in_stat {};
+  struct stat in_stat{};
   if (::stat(source.c_str(), &in_stat) != 0) return fail("cannot stat '" + source + "'", errno);
   if (S_ISDIR(in_stat.st_mode)) {
     std::fprintf(stderr, "urine-cp: -r not supported; omitting directory '%s'\n", source.c_str());
     return 1;
   }
   // Like cp: a directory as DEST receives a file of SOURCE's name.
-  struct stat out_stat {};
+  struct stat out_stat{};
   if (::stat(target.c_str(), &out_stat) == 0 && S_ISDIR(out_stat.st_mode)) {
     const auto slash = source.find_last_of('/');
     target += "/" + source.substr(slash == std::string::npos ? 0 : slash + 1);
   }
   if (::stat(target.c_str(), &out_stat) == 0) {
     if (S_ISDIR(out_stat.st_mode)) {
-      std::fprintf(stderr, "urine-cp: cannot overwrite directory '%s' with non-directory\n", target.c_str());
+      std::fprintf(stderr, "urine-cp: cannot overwrite directory '%s' with non-directory\n",
+                   target.c_str());
       return 1;
     }
     if (out_stat.st_dev == in_stat.st_dev && out_stat.st_ino == in_stat.st_ino) {
-      std::fprintf(stderr, "urine-cp: '%s' and '%s' are the same file\n", source.c_str(), target.c_str());
+      std::fprintf(stderr, "urine-cp: '%s' and '%s' are the same file\n", source.c_str(),
+                   target.c_str());
       return 1;
     }
   }
@@ -183,7 +192,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "urine-cp: '%s' is not a regular file\n", source.c_str());
     return 1;
   }
-  const int out = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, in_stat.st_mode & 07777);
+  const int out =
+      ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, in_stat.st_mode & 07777);
   if (out < 0) return fail("cannot create regular file '" + target + "'", errno);
 
   auto r = ring<>::create(2 * slots);
@@ -191,12 +201,15 @@ int main(int argc, char** argv) {
   ::iovec iov[slots];
   for (unsigned i = 0; i < slots; ++i) iov[i] = {memory[i], chunk};
   auto registered = register_buffers(*r, iov);
-  if (!registered) return std::fprintf(stderr, "urine-cp: %s\n", registered.error().message().c_str()), 1;
+  if (!registered)
+    return std::fprintf(stderr, "urine-cp: %s\n", registered.error().message().c_str()), 1;
 
   // Large files go the same way: the offsets are 64-bit and only 8 chunks are ever in flight.
   copier copy(*r, in, out, static_cast<std::uint64_t>(in_stat.st_size));
   if (const int error = copy.run(); error != 0)
-    return fail(copy.read_failed() ? "error reading '" + source + "'" : "error writing '" + target + "'", error);
+    return fail(
+        copy.read_failed() ? "error reading '" + source + "'" : "error writing '" + target + "'",
+        error);
   if (::close(out) != 0) return fail("error writing '" + target + "'", errno);
   ::close(in);
   return 0;

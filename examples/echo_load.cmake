@@ -13,7 +13,7 @@ set(echo_load $<TARGET_FILE:urine-echo-load>)
 function(urine_add_echo_test name commands)
   urine_add_example_test(${name}
     "out='${data}/${name}';
-     load() { ${echo_load} --port $port \"$@\" > \"$out.load\"; cat \"$out.load\"; grep -Eq ' [1-9][0-9]* requests in .* errors: 0$' \"$out.load\"; };
+     load() { st=0; ${echo_load} --port $port \"$@\" > \"$out.load\" || st=$?; cat \"$out.load\"; test $st = 0; grep -Eq ' [1-9][0-9]* requests in .* errors: 0$' \"$out.load\"; };
      stop() { kill -$1 $pid; wait $pid; pid=; grep -q \"signal $2: stopped\" \"$out.server\"; };
      ${echo_server} > \"$out.server\" & pid=$!; trap 'kill $pid 2>/dev/null || true' EXIT;
      for i in $(seq 50); do grep -q '^listening on' \"$out.server\" && break; sleep 0.1; done;

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -17,7 +18,6 @@
 #include <cstring>
 #include <string_view>
 #include <system_error>
-#include <unistd.h>
 #include <vector>
 import urine;
 
@@ -53,7 +53,8 @@ class load {
     for (std::size_t i = 0; i < connections_.size(); ++i) {
       connection& c = connections_[i];
       c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (c.fd < 0) return std::fprintf(stderr, "urine-echo-load: socket: %s\n", std::strerror(errno)), 1;
+      if (c.fd < 0)
+        return std::fprintf(stderr, "urine-echo-load: socket: %s\n", std::strerror(errno)), 1;
       // Latency is the point here: no waiting for more bytes to fill a segment (Nagle).
       const int on = 1;
       (void)::setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
@@ -69,7 +70,9 @@ class load {
     const auto give_up = end_ + std::chrono::seconds(5);
     while (open_ > 0) {
       if (clock_type::now() > give_up) {
-        std::fprintf(stderr, "urine-echo-load: %zu connections still waiting for an echo, giving up\n", open_);
+        std::fprintf(stderr,
+                     "urine-echo-load: %zu connections still waiting for an echo, giving up\n",
+                     open_);
         return 1;
       }
       auto s = ring_.submit_and_wait_for(1, std::chrono::milliseconds(100));
@@ -80,6 +83,7 @@ class load {
       ring_.for_each_cqe([&](auto c) { handle(c.user_data().value(), c.result()); });
     }
     report(std::chrono::duration<double>(clock_type::now() - begin).count());
+    for (const connection& c : connections_) ::close(c.fd);
     return errors_ == 0 && !latencies_.empty() ? 0 : 1;
   }
 
@@ -96,13 +100,17 @@ class load {
     c.start = clock_type::now();
     // Send and receive together: a message larger than the socket buffers is echoed while it is
     // still being sent.
-    push(ops::send<>{.file = c.fd, .from = const_buffer(c.out.data(), size_), .flags = msg_flags::nosignal},
-         tag(kind::send, i));
+    push(
+        ops::send<>{
+            .file = c.fd, .from = const_buffer(c.out.data(), size_), .flags = msg_flags::nosignal},
+        tag(kind::send, i));
     push(ops::recv<>{.file = c.fd, .into = buffer(c.in.data(), size_)}, tag(kind::recv, i));
   }
 
   void fail(std::size_t i, const char* what, int error) {
-    if (errors_++ < 5) std::fprintf(stderr, "urine-echo-load: connection %zu: %s: %s\n", i, what, std::strerror(error));
+    if (errors_++ < 5)
+      std::fprintf(stderr, "urine-echo-load: connection %zu: %s: %s\n", i, what,
+                   std::strerror(error));
     finish(i);
   }
 
@@ -126,7 +134,8 @@ class load {
       case kind::send:
         if (res < 0) return fail(i, "send", -res);
         if ((c.sent += static_cast<std::size_t>(res)) < size_)
-          push(ops::send<>{.file = c.fd, .from = const_buffer(c.out.data() + c.sent, size_ - c.sent),
+          push(ops::send<>{.file = c.fd,
+                           .from = const_buffer(c.out.data() + c.sent, size_ - c.sent),
                            .flags = msg_flags::nosignal},
                tag(kind::send, i));
         break;
@@ -134,16 +143,19 @@ class load {
         if (res < 0) return fail(i, "recv", -res);
         if (res == 0) return fail(i, "recv", ECONNRESET);  // the server closed the connection
         if ((c.got += static_cast<std::size_t>(res)) < size_)
-          push(ops::recv<>{.file = c.fd, .into = buffer(c.in.data() + c.got, size_ - c.got)}, tag(kind::recv, i));
+          push(ops::recv<>{.file = c.fd, .into = buffer(c.in.data() + c.got, size_ - c.got)},
+               tag(kind::recv, i));
         break;
     }
     // The send's completion may come after the echo's: a request is done when both are.
     if (c.sent < size_ || c.got < size_) return;
     const auto now = clock_type::now();
-    if (const auto k = std::mismatch(c.in.begin(), c.in.end(), c.out.begin()).first; k != c.in.end()) {
+    if (const auto k = std::mismatch(c.in.begin(), c.in.end(), c.out.begin()).first;
+        k != c.in.end()) {
       if (errors_++ < 5)
-        std::fprintf(stderr, "urine-echo-load: connection %zu, request %llu: wrong byte at %zu\n", i,
-                     static_cast<unsigned long long>(c.request), static_cast<std::size_t>(k - c.in.begin()));
+        std::fprintf(stderr, "urine-echo-load: connection %zu, request %llu: wrong byte at %zu\n",
+                     i, static_cast<unsigned long long>(c.request),
+                     static_cast<std::size_t>(k - c.in.begin()));
       return finish(i);
     }
     latencies_.push_back(std::chrono::duration<double, std::micro>(now - c.start).count());
@@ -159,10 +171,11 @@ class load {
       p50 = latencies_[latencies_.size() / 2];
       p99 = latencies_[std::min(latencies_.size() - 1, latencies_.size() * 99 / 100)];
     }
-    std::printf("%zu connections, %zu-byte messages: %zu requests in %.2f s, %.0f requests/s, "
-                "latency p50 %.0f us, p99 %.0f us, errors: %zu\n",
-                connections_.size(), size_, latencies_.size(), seconds,
-                static_cast<double>(latencies_.size()) / seconds, p50, p99, errors_);
+    std::printf(
+        "%zu connections, %zu-byte messages: %zu requests in %.2f s, %.0f requests/s, "
+        "latency p50 %.0f us, p99 %.0f us, errors: %zu\n",
+        connections_.size(), size_, latencies_.size(), seconds,
+        static_cast<double>(latencies_.size()) / seconds, p50, p99, errors_);
   }
 
   ring<>& ring_;
@@ -195,7 +208,8 @@ int main(int argc, char** argv) {
     if (arg == "--port") {
       port = std::strtol(value, &end, 10), ok = ok && port > 0 && port <= 65535;
     } else if (arg == "--connections") {
-      connections = std::strtol(value, &end, 10), ok = ok && connections > 0 && connections <= 100000;
+      connections = std::strtol(value, &end, 10),
+      ok = ok && connections > 0 && connections <= 100000;
     } else if (arg == "--size") {
       size = std::strtol(value, &end, 10), ok = ok && size > 0 && size <= (1 << 20);
     } else if (arg == "--seconds") {
@@ -204,14 +218,17 @@ int main(int argc, char** argv) {
       ok = false;
     }
     if (!ok || *end != '\0') {
-      std::fprintf(stderr, "urine-echo-load: bad argument '%s %s'\n%s", argv[i], value, usage.data());
+      std::fprintf(stderr, "urine-echo-load: bad argument '%s %s'\n%s", argv[i], value,
+                   usage.data());
       return 1;
     }
   }
-  if (port < 0) return std::fprintf(stderr, "urine-echo-load: --port is required\n%s", usage.data()), 1;
+  if (port < 0)
+    return std::fprintf(stderr, "urine-echo-load: --port is required\n%s", usage.data()), 1;
 
   // One descriptor per connection: more than the usual soft limit of 1024 may be asked for.
-  if (::rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (::rlimit limit{};
+      ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     (void)::setrlimit(RLIMIT_NOFILE, &limit);
   }

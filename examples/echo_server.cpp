@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -20,7 +21,6 @@
 #include <deque>
 #include <string_view>
 #include <system_error>
-#include <unistd.h>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -37,7 +37,9 @@ constexpr std::uint32_t buffer_count = 4096;
 constexpr std::uint32_t buffer_size = 4096;
 
 enum class kind : std::uint64_t { accept = 1, recv, send, signal, cancel };
-std::uint64_t tag(kind k, int fd = 0) { return static_cast<std::uint64_t>(k) << 32 | static_cast<std::uint32_t>(fd); }
+std::uint64_t tag(kind k, int fd = 0) {
+  return static_cast<std::uint64_t>(k) << 32 | static_cast<std::uint32_t>(fd);
+}
 
 struct connection {
   std::deque<provided_buffer> queue;  // received and not yet sent back; the front is being sent
@@ -58,7 +60,8 @@ class server {
     push(ops::read{signal_fd_, buffer(&signal_, sizeof signal_)}, tag(kind::signal));
     while (!stopping_ || accepting_ || !connections_.empty()) {
       if (auto s = ring_.submit_and_wait(1); !s && s.error() != std::errc::interrupted) {
-        std::fprintf(stderr, "urine-echo-server: io_uring_enter: %s\n", s.error().message().c_str());
+        std::fprintf(stderr, "urine-echo-server: io_uring_enter: %s\n",
+                     s.error().message().c_str());
         return 1;
       }
       ring_.for_each_cqe([&](auto c) { handle(c); });
@@ -78,8 +81,10 @@ class server {
   void arm_recv(int fd, connection& c) {
     c.receiving = true;
     c.starved = false;
-    push(ops::recv<>{.file = fd, .into = buffer_group{group}, .io_flags = recvsend_flags::recv_multishot},
-         tag(kind::recv, fd));
+    push(
+        ops::recv<>{
+            .file = fd, .into = buffer_group{group}, .io_flags = recvsend_flags::recv_multishot},
+        tag(kind::recv, fd));
   }
 
   template <class Completion>
@@ -104,14 +109,19 @@ class server {
           if (stopping_) {
             accepting_ = false;
           } else {
-            push(ops::accept<>{.file = listen_fd_, .mode = accept_flags::multishot}, tag(kind::accept));
+            push(ops::accept<>{.file = listen_fd_, .mode = accept_flags::multishot},
+                 tag(kind::accept));
           }
         }
         return;
-      case kind::recv: return received(fd, connections_.at(fd), cqe);
-      case kind::send: return sent(fd, connections_.at(fd), res);
-      case kind::signal: return stop();
-      case kind::cancel: return;
+      case kind::recv:
+        return received(fd, connections_.at(fd), cqe);
+      case kind::send:
+        return sent(fd, connections_.at(fd), res);
+      case kind::signal:
+        return stop();
+      case kind::cancel:
+        return;
     }
   }
 
@@ -205,22 +215,25 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help") {
-      std::puts("Usage: urine-echo-server [--port P]\n"
-                "Echo every byte received on TCP 127.0.0.1:P back to its sender, through io_uring.\n"
-                "Port 0 (the default) picks a free port; the port is printed as\n"
-                "\"listening on 127.0.0.1:PORT\". SIGINT or SIGTERM stops the server.");
+      std::puts(
+          "Usage: urine-echo-server [--port P]\n"
+          "Echo every byte received on TCP 127.0.0.1:P back to its sender, through io_uring.\n"
+          "Port 0 (the default) picks a free port; the port is printed as\n"
+          "\"listening on 127.0.0.1:PORT\". SIGINT or SIGTERM stops the server.");
       return 0;
     }
     char* end = nullptr;
-    if (arg == "--port" && i + 1 < argc && (port = std::strtol(argv[++i], &end, 10), *end == '\0') && port >= 0 &&
-        port <= 65535)
+    if (arg == "--port" && i + 1 < argc &&
+        (port = std::strtol(argv[++i], &end, 10), *end == '\0') && port >= 0 && port <= 65535)
       continue;
-    std::fprintf(stderr, "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n", argv[i]);
+    std::fprintf(stderr, "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
+                 argv[i]);
     return 1;
   }
 
   // One descriptor per connection: thousands need more than the usual soft limit of 1024.
-  if (::rlimit limit{}; ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (::rlimit limit{};
+      ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     (void)::setrlimit(RLIMIT_NOFILE, &limit);
   }
@@ -248,15 +261,19 @@ int main(int argc, char** argv) {
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd, reinterpret_cast<const ::sockaddr*>(&address), sizeof address) != 0) return fail("bind", errno);
+  if (::bind(listen_fd, reinterpret_cast<const ::sockaddr*>(&address), sizeof address) != 0)
+    return fail("bind", errno);
   if (::listen(listen_fd, SOMAXCONN) != 0) return fail("listen", errno);
   ::socklen_t length = sizeof address;
-  if (::getsockname(listen_fd, reinterpret_cast<::sockaddr*>(&address), &length) != 0) return fail("getsockname", errno);
+  if (::getsockname(listen_fd, reinterpret_cast<::sockaddr*>(&address), &length) != 0)
+    return fail("getsockname", errno);
 
   auto r = ring<>::create(setup{.entries = 1024, .cq_entries = 16384});
   if (!r) return std::fprintf(stderr, "urine-echo-server: %s\n", r.error().message().c_str()), 1;
-  auto buffers = register_buffer_ring(*r, {.group = group, .entries = buffer_count, .buffer_size = buffer_size});
-  if (!buffers) return std::fprintf(stderr, "urine-echo-server: %s\n", buffers.error().message().c_str()), 1;
+  auto buffers = register_buffer_ring(
+      *r, {.group = group, .entries = buffer_count, .buffer_size = buffer_size});
+  if (!buffers)
+    return std::fprintf(stderr, "urine-echo-server: %s\n", buffers.error().message().c_str()), 1;
 
   // Printed only now, when connections will be served: a script may start its client on it.
   std::printf("listening on 127.0.0.1:%u\n", ntohs(address.sin_port));

@@ -1,11 +1,11 @@
 // Links and timeouts: a linked chain write -> fsync -> read back, where each step starts only
 // after the one before it succeeded; then a read bounded by a link_timeout, once on an empty pipe
 // (the timeout fires) and once on a pipe with data (it does not).
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
-#include <unistd.h>
 import urine;
 
 using namespace std::chrono_literals;
@@ -13,12 +13,18 @@ using namespace urine;
 
 namespace {
 
-const char* names[] = {"write", "fsync", "read back", "read (empty pipe)", "its link_timeout",
-                       "read (pipe with data)", "its link_timeout"};
+const char* names[] = {"write",
+                       "fsync",
+                       "read back",
+                       "read (empty pipe)",
+                       "its link_timeout",
+                       "read (pipe with data)",
+                       "its link_timeout"};
 
 // Wait for `n` completions and print each one's result, by the name its user data indexes.
 bool report(ring<>& r, unsigned n) {
-  if (auto w = r.wait(n); !w) return std::fprintf(stderr, "wait: %s\n", w.error().message().c_str()), false;
+  if (auto w = r.wait(n); !w)
+    return std::fprintf(stderr, "wait: %s\n", w.error().message().c_str()), false;
   r.for_each_cqe([](auto c) {
     const int res = c.result();
     std::printf("  %-22s %d%s%s\n", names[c.user_data().value()], res, res < 0 ? " " : "",
@@ -42,7 +48,8 @@ int main() {
   char back[text.size()] = {};
   std::puts("chain write -> fsync -> read:");
   if (!submit_chain(r, linked{ops::write{fd, const_buffer(text.data(), text.size()), 0}, 0},
-                    linked{ops::fsync{fd}, 1}, linked{ops::read{fd, buffer(back, sizeof back), 0}, 2}) ||
+                    linked{ops::fsync{fd}, 1},
+                    linked{ops::read{fd, buffer(back, sizeof back), 0}, 2}) ||
       !report(r, 3))
     return 1;
   std::printf("  read back \"%.*s\"\n", static_cast<int>(sizeof back), back);
@@ -54,14 +61,16 @@ int main() {
   char byte = 0;
   const auto limit = to_timespec(50ms);
   std::puts("read on an empty pipe, bounded by 50 ms:");
-  if (!submit_chain(r, linked{ops::read{p[0], buffer(&byte, 1)}, 3}, linked{ops::link_timeout{&limit}, 4}) ||
+  if (!submit_chain(r, linked{ops::read{p[0], buffer(&byte, 1)}, 3},
+                    linked{ops::link_timeout{&limit}, 4}) ||
       !report(r, 2))
     return 1;
 
   // 3. With a byte waiting, the read completes at once and the timeout is cancelled (-ECANCELED).
   if (::write(p[1], "x", 1) != 1) return std::perror("write"), 1;
   std::puts("read on a pipe with data, bounded by 50 ms:");
-  if (!submit_chain(r, linked{ops::read{p[0], buffer(&byte, 1)}, 5}, linked{ops::link_timeout{&limit}, 6}) ||
+  if (!submit_chain(r, linked{ops::read{p[0], buffer(&byte, 1)}, 5},
+                    linked{ops::link_timeout{&limit}, 6}) ||
       !report(r, 2))
     return 1;
   return std::string_view(back, sizeof back) == text ? 0 : 1;

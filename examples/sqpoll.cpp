@@ -54,6 +54,7 @@ int main() {
   std::printf("after 100 ms idle, needs_wakeup() = %d\n", r.needs_wakeup());
   (void)r.push(ops::nop{}, 200);
   if (!r.submit() || !reap(r, 1)) return std::fputs("nop after wakeup failed\n", stderr), 1;
-  std::puts("submit() woke the thread (one io_uring_enter with IORING_ENTER_SQ_WAKEUP); NOP completed");
+  std::puts(
+      "submit() woke the thread (one io_uring_enter with IORING_ENTER_SQ_WAKEUP); NOP completed");
   return 0;
 }
