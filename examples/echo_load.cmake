@@ -10,14 +10,16 @@ set(echo_load $<TARGET_FILE:urine-echo-load>)
 # unless it reports more than zero requests and no errors (the client checks every echoed byte and
 # exits 1 on any mismatch or connection error), and `stop SIGNAL NUMBER`, which signals the server
 # and fails unless it exits 0 saying so. Without an earlier `stop`, SIGTERM stops it at the end.
+# The server's output file is removed before it starts: the background job truncates it only when
+# it gets to run, and the previous run's port must not be read meanwhile.
 function(urine_add_echo_test name commands)
   urine_add_example_test(${name}
     "out='${data}/${name}';
      load() { st=0; ${echo_load} --port $port \"$@\" > \"$out.load\" || st=$?; cat \"$out.load\"; test $st = 0; grep -Eq ' [1-9][0-9]* requests in .* errors: 0$' \"$out.load\"; };
      stop() { kill -$1 $pid; wait $pid; pid=; grep -q \"signal $2: stopped\" \"$out.server\"; };
-     ${echo_server} > \"$out.server\" & pid=$!; trap 'kill $pid 2>/dev/null || true' EXIT;
-     for i in $(seq 50); do grep -q '^listening on' \"$out.server\" && break; sleep 0.1; done;
-     port=$(sed -n 's/^listening on 127.0.0.1://p' \"$out.server\"); test -n \"$port\";
+     rm -f \"$out.server\"; ${echo_server} > \"$out.server\" & pid=$!; trap 'kill $pid 2>/dev/null || true' EXIT;
+     for i in $(seq 50); do grep -qs '^listening on' \"$out.server\" && break; sleep 0.1; done;
+     port=$(sed -n 's/^listening on 127.0.0.1://p' \"$out.server\" 2>/dev/null); test -n \"$port\" || { echo 'the server printed no port' >&2; exit 1; };
      ${commands};
      test -z \"$pid\" || stop TERM 15")
 endfunction()

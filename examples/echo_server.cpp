@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -36,7 +37,7 @@ constexpr std::uint16_t group = 1;
 constexpr std::uint32_t buffer_count = 4096;
 constexpr std::uint32_t buffer_size = 4096;
 
-enum class kind : std::uint64_t { accept = 1, recv, send, signal, cancel };
+enum class kind : std::uint64_t { accept = 1, recv, send, signal, cancel, deadline };
 std::uint64_t tag(kind k, int fd = 0) {
   return static_cast<std::uint64_t>(k) << 32 | static_cast<std::uint32_t>(fd);
 }
@@ -122,6 +123,10 @@ class server {
         return stop();
       case kind::cancel:
         return;
+      case kind::deadline:
+        // A peer that never reads would keep its send pending forever: give up on all of them.
+        if (res == -ETIME) push(ops::async_cancel{ops::cancel_match::any(), true}, tag(kind::cancel));
+        return;
     }
   }
 
@@ -182,9 +187,11 @@ class server {
     }
   }
 
-  // Stop accepting and receiving; what was received is still sent, then each connection closes.
+  // Stop accepting and receiving; what was received is still sent (for up to 2 s), then each
+  // connection closes.
   void stop() {
     stopping_ = true;
+    push(ops::timeout{&grace_}, tag(kind::deadline));
     push(ops::async_cancel{ops::cancel_match::of_opcode(opcode::accept), true}, tag(kind::cancel));
     push(ops::async_cancel{ops::cancel_match::of_opcode(opcode::recv), true}, tag(kind::cancel));
     std::vector<int> idle;
@@ -197,6 +204,7 @@ class server {
   buffer_ring& buffers_;
   int listen_fd_, signal_fd_;
   ::signalfd_siginfo signal_{};
+  const abi::kernel_timespec grace_ = to_timespec(std::chrono::seconds(2));
   std::unordered_map<int, connection> connections_;
   std::vector<int> starved_;
   bool stopping_ = false, accepting_ = true;
