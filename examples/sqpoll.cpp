@@ -51,6 +51,8 @@ int main() {
 
   // Idle longer than 20 ms: the thread goes to sleep and asks to be woken.
   std::this_thread::sleep_for(100ms);
+  // On a busy machine the thread may need a little longer to be scheduled and fall asleep.
+  for (int i = 0; i < 100 && !r.needs_wakeup(); ++i) std::this_thread::sleep_for(20ms);
   std::printf("after 100 ms idle, needs_wakeup() = %d\n", r.needs_wakeup());
   (void)r.push(ops::nop{}, 200);
   if (!r.submit() || !reap(r, 1)) return std::fputs("nop after wakeup failed\n", stderr), 1;
