@@ -25,7 +25,9 @@ urine_add_example_test(cp_into_directory
 urine_add_example_test(cp_missing_source
   "if ${cp} '${data}/cp_missing' '${data}/cp_x' 2> '${data}/cp_err'; then exit 1; fi;
    grep -q 'cp_missing.: No such file or directory' '${data}/cp_err'; test ! -e '${data}/cp_x'")
-urine_add_example_test(cp_help "${cp} --help | grep -q 'Usage: urine-cp'")
+urine_add_example_test(cp_help
+  "${cp} --help | grep -q 'Usage: urine-cp';
+   if ${cp} '${data}/cp_one' 2> '${data}/cp_err'; then exit 1; fi; grep -q 'urine-cp --help' '${data}/cp_err'")
 # A sysfs attribute claims 4096 bytes and holds fewer: the read comes back short, the kernel
 # cancels the linked write, and urine-cp writes what was read and reads on until end of file.
 # /proc files claim 0 bytes: urine-cp reads past the claimed size until a read finds the end.
