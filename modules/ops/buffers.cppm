@@ -30,8 +30,8 @@ class buffer {
 
   [[nodiscard]] constexpr std::byte* data() const noexcept { return data_; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(data_); }
-  [[nodiscard]] std::span<std::byte> bytes() const noexcept { return {data_, size_}; }
+  [[nodiscard]] inline std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(data_); }
+  [[nodiscard]] inline std::span<std::byte> bytes() const noexcept { return {data_, size_}; }
 
  private:
   std::byte* data_ = nullptr;
@@ -52,8 +52,8 @@ class const_buffer {
 
   [[nodiscard]] constexpr const std::byte* data() const noexcept { return data_; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(data_); }
-  [[nodiscard]] std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
+  [[nodiscard]] inline std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(data_); }
+  [[nodiscard]] inline std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
 
  private:
   const std::byte* data_ = nullptr;

@@ -229,12 +229,12 @@ struct send_zc {
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
   socket_address to = {};
-  std::uint16_t buf_index = 0;  ///< with recvsend_flags::fixed_buf: the registered buffer
+  fixed_buffer buf_index{0};  ///< with recvsend_flags::fixed_buf: the registered buffer
 
   inline void prepare(abi::sqe& s) const noexcept {
     detail::prep_msg(s, code, file, from.address(), detail::clamp_len(from.size()), flags, io_flags);
     detail::set_destination(s, to);
-    s.buf_index = buf_index;
+    s.buf_index = buf_index.index;
   }
 };
 

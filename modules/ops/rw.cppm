@@ -120,12 +120,12 @@ struct read_fixed {
   static constexpr bool iopoll_capable = true;
   File file;
   buffer into;
-  std::uint16_t buf_index = 0;
+  fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, into.address(), detail::clamp_len(into.size()), {offset, flags, 0, buf_index});
+    detail::prep_io(s, code, file, into.address(), detail::clamp_len(into.size()), {offset, flags, 0, buf_index.index});
   }
 };
 
@@ -136,12 +136,12 @@ struct write_fixed {
   static constexpr bool iopoll_capable = true;
   File file;
   const_buffer from;
-  std::uint16_t buf_index = 0;
+  fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, 0, buf_index});
+    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, 0, buf_index.index});
   }
 };
 
@@ -152,11 +152,11 @@ struct readv_fixed {
   static constexpr bool iopoll_capable = true;
   File file;
   std::span<const ::iovec> iov;
-  std::uint16_t buf_index = 0;
+  fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index}); }
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index.index}); }
 };
 
 /// WRITEV_FIXED (6.15): gather-write from iovecs inside registered buffer `buf_index`.
@@ -166,11 +166,11 @@ struct writev_fixed {
   static constexpr bool iopoll_capable = true;
   File file;
   std::span<const ::iovec> iov;
-  std::uint16_t buf_index = 0;
+  fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index}); }
+  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index.index}); }
 };
 
 /// READ_MULTISHOT (6.7): keep reading a pollable file (pipe, eventfd, socket) into buffers of

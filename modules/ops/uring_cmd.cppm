@@ -55,10 +55,10 @@ struct uring_cmd {
   std::uint32_t cmd_op;
   std::array<std::byte, 16> payload = {};
   uring_cmd_flags flags = uring_cmd_flags::none;
-  std::uint16_t buf_index = 0;
+  fixed_buffer buf_index{0};
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_cmd(s, code, file, cmd_op, flags, buf_index);
+    detail::prep_cmd(s, code, file, cmd_op, flags, buf_index.index);
     std::ranges::copy(payload, reinterpret_cast<std::byte*>(s.cmd));
   }
 };
@@ -73,10 +73,10 @@ struct uring_cmd80 {
   std::uint32_t cmd_op;
   std::array<std::byte, 80> payload = {};
   uring_cmd_flags flags = uring_cmd_flags::none;
-  std::uint16_t buf_index = 0;
+  fixed_buffer buf_index{0};
 
   inline void prepare(abi::sqe128& s) const noexcept {
-    detail::prep_cmd(s.base, code, file, cmd_op, flags, buf_index);
+    detail::prep_cmd(s.base, code, file, cmd_op, flags, buf_index.index);
     detail::copy_payload(s, payload);
   }
 };

@@ -66,28 +66,28 @@ class provided_buffer {
   }
   provided_buffer(const provided_buffer&) = delete;
   provided_buffer& operator=(const provided_buffer&) = delete;
-  ~provided_buffer() { release(); }
+  inline ~provided_buffer() { release(); }
 
   /// The delivered bytes (the completion's result counts them).
-  [[nodiscard]] std::span<std::byte> data() const noexcept { return data_; }
-  [[nodiscard]] std::string_view text() const noexcept {
+  [[nodiscard]] inline std::span<std::byte> data() const noexcept { return data_; }
+  [[nodiscard]] inline std::string_view text() const noexcept {
     return {reinterpret_cast<const char*>(data_.data()), data_.size()};
   }
-  [[nodiscard]] std::size_t size() const noexcept { return data_.size(); }
-  [[nodiscard]] bool empty() const noexcept { return data_.empty(); }
+  [[nodiscard]] inline std::size_t size() const noexcept { return data_.size(); }
+  [[nodiscard]] inline bool empty() const noexcept { return data_.empty(); }
   /// The buffer id (valid when the lease holds a buffer).
-  [[nodiscard]] std::uint16_t id() const noexcept { return id_; }
+  [[nodiscard]] inline std::uint16_t id() const noexcept { return id_; }
   /// Whether this lease holds a buffer at all.
-  [[nodiscard]] bool holds_buffer() const noexcept { return owner_ != nullptr; }
+  [[nodiscard]] inline bool holds_buffer() const noexcept { return owner_ != nullptr; }
   /// F_BUF_MORE: the kernel goes on filling the same buffer (incremental rings).
-  [[nodiscard]] bool kernel_continues() const noexcept { return more_; }
+  [[nodiscard]] inline bool kernel_continues() const noexcept { return more_; }
 
   /// Done with the bytes: the buffer returns to the ring once no lease and not the kernel holds it.
   inline void release() noexcept;
 
  private:
   friend class buffer_ring;
-  provided_buffer(buffer_ring* owner, std::span<std::byte> data, std::uint16_t id, bool more) noexcept
+  inline provided_buffer(buffer_ring* owner, std::span<std::byte> data, std::uint16_t id, bool more) noexcept
       : owner_(owner), data_(data), id_(id), more_(more) {}
   buffer_ring* owner_ = nullptr;
   std::span<std::byte> data_;
@@ -105,17 +105,17 @@ class buffer_ring : public detail::ring_bound {
   buffer_ring& operator=(buffer_ring&&) = delete;
   ~buffer_ring();
 
-  [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
-  [[nodiscard]] std::uint32_t entries() const noexcept { return mask_ + 1; }
-  [[nodiscard]] std::uint32_t buffer_size() const noexcept { return buffer_size_; }
-  [[nodiscard]] bool incremental() const noexcept { return incremental_; }
+  [[nodiscard]] inline std::uint16_t group() const noexcept { return group_; }
+  [[nodiscard]] inline std::uint32_t entries() const noexcept { return mask_ + 1; }
+  [[nodiscard]] inline std::uint32_t buffer_size() const noexcept { return buffer_size_; }
+  [[nodiscard]] inline bool incremental() const noexcept { return incremental_; }
   /// The whole memory of buffer `id`.
-  [[nodiscard]] std::span<std::byte> buffer(std::uint16_t id) const noexcept {
+  [[nodiscard]] inline std::span<std::byte> buffer(std::uint16_t id) const noexcept {
     return {storage_ + std::size_t{id} * buffer_size_, buffer_size_};
   }
   /// Buffers currently in the kernel's hands (added and not yet fully consumed, as far as the
   /// completions taken so far tell).
-  [[nodiscard]] std::uint32_t available() const noexcept { return available_; }
+  [[nodiscard]] inline std::uint32_t available() const noexcept { return available_; }
 
   // ---- the lease interface ---------------------------------------------------------------------
 
@@ -169,7 +169,7 @@ class buffer_ring : public detail::ring_bound {
     std::atomic_ref(ring_tail()).store(static_cast<std::uint16_t>(tail_), std::memory_order_release);
   }
   /// The slot `offset` places past the published tail, for advance().
-  [[nodiscard]] abi::buf& slot(unsigned offset) noexcept { return ring_[(tail_ + offset) & mask_]; }
+  [[nodiscard]] inline abi::buf& slot(unsigned offset) noexcept { return ring_[(tail_ + offset) & mask_]; }
   /// Give buffer `id` back whole, at once.
   inline void recycle(std::uint16_t id) noexcept {
     add(buffer(id), id);
@@ -187,7 +187,7 @@ class buffer_ring : public detail::ring_bound {
   friend class provided_buffer;
   explicit buffer_ring(ring_ref ring) noexcept : ring_bound(ring) {}
 
-  std::uint16_t& ring_tail() noexcept { return reinterpret_cast<abi::buf_ring*>(ring_)->tail; }
+  inline std::uint16_t& ring_tail() noexcept { return reinterpret_cast<abi::buf_ring*>(ring_)->tail; }
   inline void lease_released(std::uint16_t id) noexcept;
   /// A failed request, or a completion without a buffer: the error (ENOBUFS said plainly), or
   /// an empty lease for an end of stream.

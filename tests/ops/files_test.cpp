@@ -61,20 +61,20 @@ TYPED_TEST(file_io, registered_buffers_and_files) {
 
   const std::string data = pattern(4096, 3);
   std::memcpy(memory.data(), data.data(), data.size());
-  auto w = perform(ring, ops::write_fixed{fixed_file{0}, const_buffer(memory.data(), 4096), 0, 0});
+  auto w = perform(ring, ops::write_fixed{fixed_file{0}, const_buffer(memory.data(), 4096), fixed_buffer{0}, 0});
   ASSERT_EQ(w.res, 4096) << w.error().message();
   EXPECT_EQ(read_file(dir / "fixed"), data);
-  auto r = perform(ring, ops::read_fixed{file.get(), buffer(memory.data() + 4096, 4096), 0, 0});
+  auto r = perform(ring, ops::read_fixed{file.get(), buffer(memory.data() + 4096, 4096), fixed_buffer{0}, 0});
   ASSERT_EQ(r.res, 4096) << r.error().message();
   EXPECT_EQ(std::string(memory.data() + 4096, 4096), data);
 
   if (auto why = lacks(opcode::writev_fixed); !why.empty()) GTEST_SKIP() << why;
   std::memcpy(memory.data(), "abcdefgh", 8);
   std::array<::iovec, 2> out{{{memory.data(), 4}, {memory.data() + 4, 4}}};
-  ASSERT_EQ(perform(ring, ops::writev_fixed{fixed_file{0}, out, 0, 100}).res, 8);
+  ASSERT_EQ(perform(ring, ops::writev_fixed{fixed_file{0}, out, fixed_buffer{0}, 100}).res, 8);
   EXPECT_EQ(read_file(dir / "fixed").substr(100, 8), "abcdefgh");
   std::array<::iovec, 2> in{{{memory.data() + 6000, 3}, {memory.data() + 7000, 5}}};
-  ASSERT_EQ(perform(ring, ops::readv_fixed{file.get(), in, 0, 100}).res, 8);
+  ASSERT_EQ(perform(ring, ops::readv_fixed{file.get(), in, fixed_buffer{0}, 100}).res, 8);
   EXPECT_EQ(std::string(memory.data() + 6000, 3) + std::string(memory.data() + 7000, 5), "abcdefgh");
 }
 
@@ -329,7 +329,7 @@ TEST(files, bad_input_surfaces_as_error_codes) {
   EXPECT_EQ(perform(ring, ops::read{fixed_file{3}, buf, 0}).error(), std::errc::bad_file_descriptor);
   EXPECT_EQ(perform(ring, ops::write{file.get(), const_buffer(reinterpret_cast<void*>(8), 16), 0}).error(),
             std::errc::bad_address);
-  EXPECT_EQ(perform(ring, ops::read_fixed{file.get(), buffer(buf), 5, 0}).error(), std::errc::bad_address);
+  EXPECT_EQ(perform(ring, ops::read_fixed{file.get(), buffer(buf), fixed_buffer{5}, 0}).error(), std::errc::bad_address);
   EXPECT_EQ(perform(ring, ops::read{file.get(), buf, 0, rw_flags(0x8000)}).error(),
             std::errc::operation_not_supported);
   EXPECT_EQ(perform(ring, ops::openat{.path = "/nonexistent/x", .flags = O_RDONLY}).error(),
