@@ -60,28 +60,14 @@ result<probe> probe_kernel() {
 
 result<query_result> query() {
   constexpr auto op = register_opcode::register_query;
-  abi::query_opcode data{};
-  abi::query_hdr hdr{};
-  hdr.query_data = reinterpret_cast<std::uintptr_t>(&data);
-  hdr.query_op = static_cast<std::uint32_t>(query_op::opcodes);
-  hdr.size = sizeof data;
-  // A chain of headers, nr_args = 0; each header carries its own result.
-  const int ret = detail::call_ringless(op, &hdr, 0);
-  if (ret < 0) {
+  const auto answer = detail::query_opcodes();
+  detail::record_call(op, answer.has_value());
+  if (!answer) {
     std::string text = detail::asked(op, "IO_URING_QUERY_OPCODES");
-    if (ret == -EINVAL) text += ": the kernel predates QUERY (6.18)";
-    return fail(ret, std::move(text));
+    if (answer.error() == -EINVAL) text += ": the kernel predates QUERY (6.18)";
+    return fail(answer.error(), std::move(text));
   }
-  if (hdr.result < 0) return fail(hdr.result, detail::asked(op, "IO_URING_QUERY_OPCODES") + ": the query failed");
-  return query_result{
-      .request_opcodes = data.nr_request_opcodes,
-      .register_opcodes = data.nr_register_opcodes,
-      .setup = setup_flags(static_cast<std::uint32_t>(data.ring_setup_flags)),
-      .enter = enter_flags(static_cast<std::uint32_t>(data.enter_flags)),
-      .features = feature_flags(static_cast<std::uint32_t>(data.feature_flags)),
-      .sqe = sqe_flags(static_cast<std::uint8_t>(data.sqe_flags)),
-      .query_opcodes = data.nr_query_opcodes,
-  };
+  return *answer;
 }
 
 result<capability_report> capabilities() {
@@ -291,12 +277,7 @@ napi_settings settings_of(const abi::napi& n) {
 }  // namespace
 
 registered_napi& registered_napi::operator=(registered_napi&& o) noexcept {
-  if (this != &o) {
-    (void)unregister();
-    ring_bound::operator=(std::move(o));
-    previous_ = o.previous_;
-  }
-  return *this;
+  return move_assign(*this, o, &registered_napi::previous_, napi_settings{});
 }
 
 registered_napi::~registered_napi() { (void)unregister(); }

@@ -17,6 +17,7 @@ module;
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 export module urine.registration:core;
 import urine.abi;
@@ -118,6 +119,20 @@ class ring_bound {
   /// Give up the ring for an unregister call: the ring, or an error naming `op` when the
   /// handle holds nothing (already unregistered, or moved from).
   result<ring_ref> release_for(register_opcode op);
+
+  /// The move assignment every handle shares: release what `self` holds through its own
+  /// unregister(), then take over `o`'s ring and the one field that names its registration,
+  /// leaving `o` holding nothing (`payload` reset to `empty`).
+  template <class Handle, class Payload>
+  static Handle& move_assign(Handle& self, Handle& o, Payload Handle::* payload,
+                             std::type_identity_t<Payload> empty) noexcept {
+    if (&self != &o) {
+      (void)self.unregister();
+      self.*payload = std::exchange(o.*payload, empty);
+      static_cast<ring_bound&>(self).ring_ = std::exchange(static_cast<ring_bound&>(o).ring_, std::nullopt);
+    }
+    return self;
+  }
 
   std::optional<ring_ref> ring_;
 };

@@ -68,9 +68,11 @@ std::expected<unsigned, std::error_code> submit_and_wait_registered(basic_ring<C
   if (slot >= region.size()) return std::unexpected(errno_code(EINVAL));
   const auto submitted = ring.submit();
   if (!submitted) return submitted;
-  // With EXT_ARG_REG the argument is not a pointer but the byte offset of the slot in the region.
+  // With EXT_ARG_REG the argument is not a pointer but the byte offset of the slot in the region,
+  // passed in the pointer argument because that is where the kernel reads it.
   const int ret = ring.enter(0, wait_nr,
                              bits(enter_flags::getevents | enter_flags::ext_arg | enter_flags::ext_arg_reg),
+                             // NOLINTNEXTLINE(performance-no-int-to-ptr)
                              reinterpret_cast<const void*>(std::uintptr_t{slot} * sizeof(abi::reg_wait)),
                              sizeof(abi::reg_wait));
   if (ret < 0) return std::unexpected(errno_code(-ret));

@@ -46,7 +46,8 @@ void unmap(void* p, std::size_t size) noexcept {
 // ---- provided-buffer rings ---------------------------------------------------------------------
 
 buffer_ring::buffer_ring(buffer_ring&& o) noexcept
-    : ring_bound(std::move(o)),
+    // Moves only the ring_bound part of `o`; its own members are taken one by one below.
+    : ring_bound(std::move(static_cast<ring_bound&>(o))),
       ring_(std::exchange(o.ring_, nullptr)),
       ring_mapped_(std::exchange(o.ring_mapped_, 0)),
       storage_(std::exchange(o.storage_, nullptr)),

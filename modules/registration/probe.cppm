@@ -32,16 +32,9 @@ class probe {
 /// Probe through a throwaway one-entry ring.
 [[nodiscard]] result<probe> probe_kernel();
 
-/// The answer of IORING_REGISTER_QUERY with IO_URING_QUERY_OPCODES (6.18).
-struct query_result {
-  std::uint32_t request_opcodes = 0;   ///< opcodes 0 ... n-1 exist
-  std::uint32_t register_opcodes = 0;  ///< register opcodes 0 ... n-1 exist
-  setup_flags setup{};
-  enter_flags enter{};
-  feature_flags features{};
-  sqe_flags sqe{};
-  std::uint32_t query_opcodes = 0;     ///< query ops the kernel answers
-};
+/// The answer of IORING_REGISTER_QUERY with IO_URING_QUERY_OPCODES (6.18): what the ring module's
+/// query_kernel_support() answers, here with the reason when the kernel cannot say.
+using query_result = kernel_support;
 /// IORING_REGISTER_QUERY, asked without a ring (fd -1).
 [[nodiscard]] result<query_result> query();
 

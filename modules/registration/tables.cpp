@@ -113,12 +113,7 @@ std::unexpected<error> buffers_refused(int ret, register_opcode op, std::size_t 
 }  // namespace
 
 registered_buffers& registered_buffers::operator=(registered_buffers&& o) noexcept {
-  if (this != &o) {
-    (void)unregister();
-    ring_bound::operator=(std::move(o));
-    size_ = std::exchange(o.size_, 0);
-  }
-  return *this;
+  return move_assign(*this, o, &registered_buffers::size_, 0u);
 }
 
 registered_buffers::~registered_buffers() { (void)unregister(); }
@@ -268,12 +263,7 @@ std::unexpected<error> files_refused(int ret, register_opcode op, std::size_t n)
 }  // namespace
 
 registered_files& registered_files::operator=(registered_files&& o) noexcept {
-  if (this != &o) {
-    (void)unregister();
-    ring_bound::operator=(std::move(o));
-    size_ = std::exchange(o.size_, 0);
-  }
-  return *this;
+  return move_assign(*this, o, &registered_files::size_, 0u);
 }
 
 registered_files::~registered_files() { (void)unregister(); }
@@ -374,12 +364,7 @@ result<registered_files> register_sparse_files(ring_ref ring, std::uint32_t coun
 // ---- eventfd -----------------------------------------------------------------------------------
 
 registered_eventfd& registered_eventfd::operator=(registered_eventfd&& o) noexcept {
-  if (this != &o) {
-    (void)unregister();
-    ring_bound::operator=(std::move(o));
-    fd_ = std::exchange(o.fd_, -1);
-  }
-  return *this;
+  return move_assign(*this, o, &registered_eventfd::fd_, -1);
 }
 
 registered_eventfd::~registered_eventfd() { (void)unregister(); }
@@ -410,12 +395,7 @@ result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd, eventfd_
 // ---- personality -------------------------------------------------------------------------------
 
 personality& personality::operator=(personality&& o) noexcept {
-  if (this != &o) {
-    (void)unregister();
-    ring_bound::operator=(std::move(o));
-    id_ = std::exchange(o.id_, 0);
-  }
-  return *this;
+  return move_assign(*this, o, &personality::id_, 0);
 }
 
 personality::~personality() { (void)unregister(); }
@@ -439,12 +419,7 @@ result<personality> register_personality(ring_ref ring) {
 // ---- ring fds ----------------------------------------------------------------------------------
 
 registered_ring_index& registered_ring_index::operator=(registered_ring_index&& o) noexcept {
-  if (this != &o) {
-    (void)unregister();
-    ring_bound::operator=(std::move(o));
-    index_ = std::exchange(o.index_, 0);
-  }
-  return *this;
+  return move_assign(*this, o, &registered_ring_index::index_, 0u);
 }
 
 registered_ring_index::~registered_ring_index() { (void)unregister(); }
@@ -494,7 +469,9 @@ result<ring_ref> ring_bound::release_for(register_opcode op) {
   if (!ring_)
     return fail(std::errc::invalid_argument,
                 asked(op) + ": nothing is registered through this handle (already unregistered, or moved from)");
-  return *std::exchange(ring_, std::nullopt);
+  const ring_ref ring = *ring_;
+  ring_.reset();
+  return ring;
 }
 
 }  // namespace urine::detail

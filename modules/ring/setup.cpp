@@ -86,24 +86,7 @@ std::string describe(setup_flags flags) {
 }
 
 kernel_support query_kernel_support() noexcept {
-  abi::query_opcode data{};
-  abi::query_hdr hdr{};
-  hdr.query_data = reinterpret_cast<std::uintptr_t>(&data);
-  hdr.query_op = static_cast<std::uint32_t>(query_op::opcodes);
-  hdr.size = sizeof data;
-  // No ring needed (fd -1); the kernel takes a chain of headers and wants nr_args = 0.
-  const int ret =
-      abi::io_uring_register(-1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 0);
-  if (ret < 0 || hdr.result < 0) return {};
-  return {
-      .known = true,
-      .request_opcodes = data.nr_request_opcodes,
-      .register_opcodes = data.nr_register_opcodes,
-      .setup = setup_flags(static_cast<std::uint32_t>(data.ring_setup_flags)),
-      .enter = enter_flags(static_cast<std::uint32_t>(data.enter_flags)),
-      .features = feature_flags(static_cast<std::uint32_t>(data.feature_flags)),
-      .sqe = sqe_flags(static_cast<std::uint8_t>(data.sqe_flags)),
-  };
+  return detail::query_opcodes().value_or(kernel_support{});
 }
 
 ring_memory_size no_mmap_size(std::uint32_t sq_entries, std::uint32_t cq_entries,
@@ -117,6 +100,30 @@ ring_memory_size no_mmap_size(std::uint32_t sq_entries, std::uint32_t cq_entries
 }  // namespace urine
 
 namespace urine::detail {
+
+std::expected<kernel_support, int> query_opcodes() noexcept {
+  abi::query_opcode data{};
+  abi::query_hdr hdr{};
+  hdr.query_data = reinterpret_cast<std::uintptr_t>(&data);
+  hdr.query_op = static_cast<std::uint32_t>(query_op::opcodes);
+  hdr.size = sizeof data;
+  // No ring needed (fd -1); the kernel takes a chain of headers and wants nr_args = 0. Each
+  // header carries its own result besides the call's.
+  const int ret =
+      abi::io_uring_register(-1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 0);
+  if (ret < 0) return std::unexpected(ret);
+  if (hdr.result < 0) return std::unexpected(hdr.result);
+  return kernel_support{
+      .known = true,
+      .request_opcodes = data.nr_request_opcodes,
+      .register_opcodes = data.nr_register_opcodes,
+      .setup = setup_flags(static_cast<std::uint32_t>(data.ring_setup_flags)),
+      .enter = enter_flags(static_cast<std::uint32_t>(data.enter_flags)),
+      .features = feature_flags(static_cast<std::uint32_t>(data.feature_flags)),
+      .sqe = sqe_flags(static_cast<std::uint8_t>(data.sqe_flags)),
+      .query_opcodes = data.nr_query_opcodes,
+  };
+}
 
 result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
   // What the library can know is checked here, before the kernel says only "Invalid argument".
@@ -234,6 +241,10 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
 
 result<void> ring_core::map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size,
                                   std::uint32_t cqe_size) {
+  // The kernel never answers a successful setup with an empty ring; a zero-length mmap would be
+  // refused anyway, but naming the cause is kinder than EINVAL from mmap.
+  if (p.sq_entries == 0 || p.cq_entries == 0 || sqe_size == 0 || cqe_size == 0)
+    return fail(std::errc::protocol_error, "io_uring_setup reported an empty ring");
   const bool single = has(feature_flags(p.features), feature_flags::single_mmap);
   const bool sq_array = !has(flags, setup_flags::no_sqarray);
   std::size_t sq_size = p.sq_off.array + (sq_array ? p.sq_entries * sizeof(std::uint32_t) : 0);

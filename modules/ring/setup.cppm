@@ -4,6 +4,7 @@
 module;
 #include <cstddef>
 #include <cstdint>
+#include <expected>
 #include <span>
 #include <string>
 #include <utility>
@@ -65,21 +66,28 @@ struct ring_memory_size {
 /// "SQPOLL|SQ_AFF": kernel names of the flags in a set.
 [[nodiscard]] std::string describe(setup_flags flags);
 
-/// What the running kernel supports, via IORING_REGISTER_QUERY (6.18+); empty when it cannot say.
+/// What the running kernel supports: the answer of IORING_REGISTER_QUERY with
+/// IO_URING_QUERY_OPCODES (6.18+).
 struct kernel_support {
-  bool known = false;
-  std::uint32_t request_opcodes = 0;
-  std::uint32_t register_opcodes = 0;
+  bool known = false;                  ///< the kernel answered; everything below is zero otherwise
+  std::uint32_t request_opcodes = 0;   ///< opcodes 0 ... n-1 exist
+  std::uint32_t register_opcodes = 0;  ///< register opcodes 0 ... n-1 exist
   setup_flags setup{};
   enter_flags enter{};
   feature_flags features{};
   sqe_flags sqe{};
+  std::uint32_t query_opcodes = 0;     ///< query ops the kernel answers
 };
+/// The same query, answered or not: empty (known == false) when the kernel cannot say.
 [[nodiscard]] kernel_support query_kernel_support() noexcept;
 
 }  // namespace urine
 
 export namespace urine::detail {
+
+/// IORING_REGISTER_QUERY (IO_URING_QUERY_OPCODES) asked without a ring: the kernel's answer, or
+/// the negative errno of the call or of the query. The one place the answer is decoded.
+[[nodiscard]] std::expected<kernel_support, int> query_opcodes() noexcept;
 
 /// What a ring type fixes at compile time, passed to the shared creation code.
 struct ring_shape {
