@@ -2,6 +2,8 @@
 // tail and CQ head are kept locally and published once per submit / per reaped batch; every
 // configuration test is `if constexpr`; nothing here allocates, throws or makes a virtual call.
 module;
+#include <cassert>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -92,8 +94,55 @@ class basic_ring {
     // Tested on the indices, not on a null SQE pointer: the compiler cannot prove &sqes_[i]
     // non-null, so a pointer test would cost a compare per SQE.
     if (sq_tail_ == sq_limit_ && !make_room()) [[unlikely]] return false;
-    fill(sqes_[sq_tail_++ & sq_mask_], op, data, options);
+    fill_next(sqes_, sq_mask_, sq_tail_, op, data, options);
     return true;
+  }
+
+  /// SQ room for a batch, tested once by reserve(): its pushes test nothing. The SQEs go to the
+  /// ring as they are pushed, so the ring's submit sees them and its own push may be mixed in;
+  /// every SQE pushed meanwhile, by either, counts against the room. Valid while the ring is
+  /// neither moved nor resized.
+  class reservation {
+   public:
+    reservation(const reservation&) = delete;
+    reservation& operator=(const reservation&) = delete;
+    reservation(reservation&&) noexcept = default;
+    reservation& operator=(reservation&&) noexcept = default;
+    ~reservation() = default;
+
+    /// Prepare `op` in the next SQE, as basic_ring::push does, without a test for room: reserve()
+    /// made it. Pushing more than was reserved is a bug (an assertion in debug builds).
+    template <class Op>
+    inline void push(const Op& op, user_data data = {}, sqe_options options = {}) noexcept {
+      check_operation<Op>();
+      assert(static_cast<std::int32_t>(end_ - ring_->sq_tail_) > 0 &&
+             "reservation::push: more SQEs than were reserved");
+      fill_next(sqes_, mask_, ring_->sq_tail_, op, data, options);
+    }
+
+    /// Reserved SQEs not pushed yet.
+    [[nodiscard]] inline unsigned remaining() const noexcept { return end_ - ring_->sq_tail_; }
+
+   private:
+    friend basic_ring;
+    // The SQE array and mask are copied: a copy the compiler keeps in registers, where members of
+    // the ring would be reloaded after every SQE store (an SQE's byte fields may alias them).
+    inline reservation(basic_ring& r, unsigned n) noexcept
+        : ring_(&r), sqes_(r.sqes_), mask_(r.sq_mask_), end_(r.sq_tail_ + n) {}
+
+    basic_ring* ring_;
+    sqe_type* sqes_;
+    std::uint32_t mask_;
+    std::uint32_t end_;  ///< the SQ tail at which the room runs out
+  };
+
+  /// Room for `n` SQEs, or the reason there is none: EAGAIN when the SQ has fewer than `n` free
+  /// entries now (submit, or on SQPOLL rings wait_for_sq_space(), then reserve again), EINVAL when
+  /// `n` is more than the SQ holds.
+  [[nodiscard]] inline std::expected<reservation, std::error_code> reserve(unsigned n) noexcept {
+    if (sq_limit_ - sq_tail_ < n && !make_room(n)) [[unlikely]]
+      return std::unexpected(errno_code(n > sq_entries_ ? EINVAL : EAGAIN));
+    return reservation(*this, n);
   }
 
   /// SQEs prepared and not yet consumed by the kernel.
@@ -106,32 +155,15 @@ class basic_ring {
   /// SQEs the kernel dropped as invalid (the SQ ring's dropped counter).
   [[nodiscard]] unsigned sq_dropped() const noexcept { return order::load_relaxed(sq_kdropped_); }
 
-  /// Hand prepared SQEs to the kernel. Returns how many it consumed.
-  inline submit_result submit() noexcept { return submit_and_wait(0); }
+  /// Hand prepared SQEs to the kernel. Returns how many it consumed. With nothing prepared (and,
+  /// on SQPOLL rings, the thread awake), no system call.
+  inline submit_result submit() noexcept { return submit_pending<true>(0); }
 
-  /// Submit, and wait until at least `wait_nr` completions are ready.
+  /// Submit, and wait until at least `wait_nr` completions are ready. Enters the kernel even
+  /// when there is nothing to submit or wait for (submit() would not), so that the waiting path
+  /// tests nothing but the result.
   inline submit_result submit_and_wait(unsigned wait_nr) noexcept {
-    const unsigned pending = publish_sq();
-    std::uint32_t flags = wait_nr > 0 ? bits(enter_flags::getevents) : 0;
-    if constexpr (is_sqpoll) {
-      // The kernel thread may have gone to sleep before seeing the new tail: the full fence orders
-      // our tail store before the flag load, pairing with the thread's own barrier.
-      order::full_fence();
-      if (any(sq_flags(), sq_ring_flags::need_wakeup)) flags |= bits(enter_flags::sq_wakeup);
-      if (flags == 0) return pending;
-      const int ret = enter(pending, wait_nr, flags);
-      if (ret < 0) [[unlikely]] return std::unexpected(errno_code(-ret));
-      return pending;
-    } else {
-      // Nothing to submit and nothing to wait for: no system call. Tested on wait_nr first, which
-      // a caller's loop usually holds constant, so the test stays out of the waiting path.
-      if (wait_nr == 0) [[unlikely]] {
-        if (pending == 0) return 0u;
-      }
-      const int ret = enter(pending, wait_nr, flags);
-      if (ret < 0) [[unlikely]] return std::unexpected(errno_code(-ret));
-      return consumed(ret);
-    }
+    return submit_pending<false>(wait_nr);
   }
 
   /// Submit, and wait for `wait_nr` completions or until `timeout` passes (ETIME). With a
@@ -237,12 +269,15 @@ class basic_ring {
   /// Call `fn(completion)` for every ready completion, then consume them all at once.
   template <class Fn>
   inline unsigned for_each_cqe(Fn&& fn) noexcept(noexcept(fn(std::declval<completion_type>()))) {
+    const std::uint32_t first = cq_head_;
     std::uint32_t tail = order::load_acquire(cq_ktail_);
-    if (tail == cq_head_ && needs_flush()) {
+    // An empty ring returns here, so the walk below starts without a test of its own.
+    if (tail == first) {
+      if (!needs_flush()) return 0;
       (void)get_events();
       tail = order::load_acquire(cq_ktail_);
+      if (tail == first) return 0;
     }
-    const std::uint32_t first = cq_head_;
     std::uint32_t head = first;
     unsigned count = 0;
     if constexpr (cqe_policy::mixed) {
@@ -258,7 +293,8 @@ class basic_ring {
       }
     } else {
       // One slot per completion: the count is the distance walked, with no second counter.
-      for (; head != tail; ++head) fn(completion_type(&cqes_[head & cq_mask_]));
+      do fn(completion_type(&cqes_[head & cq_mask_]));
+      while (++head != tail);
       count = tail - first;
     }
     cq_head_ = head;
@@ -400,6 +436,43 @@ class basic_ring {
       return false;
   }
 
+  /// Prepare `op` in the SQE at `tail`, then advance it. The tail is stored after the SQE, so in a
+  /// loop of pushes the compiler forwards the stored value to the next load.
+  template <class Op>
+  static inline void fill_next(sqe_type* sqes, std::uint32_t mask, std::uint32_t& tail,
+                               const Op& op, user_data data, sqe_options options) noexcept {
+    const std::uint32_t at = tail;
+    fill(sqes[at & mask], op, data, options);
+    tail = at + 1;
+  }
+
+  /// Publish the SQ tail and enter the kernel. With `SkipIdle` (submit()), nothing to submit
+  /// returns without a system call; waiting callers do not pay for that test.
+  template <bool SkipIdle>
+  inline submit_result submit_pending(unsigned wait_nr) noexcept {
+    const unsigned pending = publish_sq();
+    std::uint32_t flags = wait_nr > 0 ? bits(enter_flags::getevents) : 0;
+    if constexpr (is_sqpoll) {
+      // The kernel thread may have gone to sleep before seeing the new tail: the full fence orders
+      // our tail store before the flag load, pairing with the thread's own barrier.
+      order::full_fence();
+      if (any(sq_flags(), sq_ring_flags::need_wakeup)) flags |= bits(enter_flags::sq_wakeup);
+      if (flags == 0) return pending;
+      const int ret = enter(pending, wait_nr, flags);
+      if (ret < 0) [[unlikely]]
+        return std::unexpected(errno_code(-ret));
+      return pending;
+    } else {
+      if constexpr (SkipIdle) {
+        if (pending == 0 && wait_nr == 0) return 0u;
+      }
+      const int ret = enter(pending, wait_nr, flags);
+      if (ret < 0) [[unlikely]]
+        return std::unexpected(errno_code(-ret));
+      return consumed(ret);
+    }
+  }
+
   template <class Op>
   static inline void fill(sqe_type& entry, const Op& op, user_data data, sqe_options options) noexcept {
     if constexpr (is_sqe128) {
@@ -446,10 +519,10 @@ class basic_ring {
     return static_cast<unsigned>(ret);
   }
 
-  /// The SQ looked full: re-read the kernel's head. False when it really is full.
-  [[gnu::noinline]] bool make_room() noexcept {
+  /// The SQ looked too full for `n` more SQEs: re-read the kernel's head. False when it is.
+  [[gnu::noinline]] bool make_room(unsigned n = 1) noexcept {
     sq_limit_ = load_sq_head() + sq_entries_;
-    return sq_tail_ != sq_limit_;
+    return sq_limit_ - sq_tail_ >= n;
   }
 
   inline std::uint32_t load_sq_head() const noexcept {
