@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the measured NOP loop of urine-bench for each urine policy set, as the compiler emitted
-# it: the code between the two clock readings of urine_nop<ring<...>> (push, submit_and_wait,
+# it: the code between the two clock readings of urine_nop<ring<...>> (reserve and the
+# reservation's pushes — or, for the `push` variant, ring.push — then submit_and_wait and
 # for_each_cqe, inlined). What to look for: no load or test of anything describing the ring's
 # configuration — SQE size, CQE size, fd mode and memory order are immediates, strides and
 # instruction choices.
@@ -22,6 +23,7 @@ objdump=$(command -v llvm-objdump-19 || command -v objdump)
     clocks = 0
     if (inside) {
       sub(/^.*urine_nop</, "", name); sub(/>\(bench::params const&\)$/, "", name)
+      sub(/, true$/, "  [reserve + push]", name); sub(/, false$/, "  [ring.push]", name)
       count = 0
       printf "\n== %s\n", name
     }

@@ -217,7 +217,7 @@ std::string self_path;
 /// One echo run: the server under test in this process, the load client in another — this
 /// program again, exec'd with --echo-client — so that the client neither shares the server's
 /// process nor, under callgrind (which does not follow exec by default), gets counted or slowed.
-outcome run_echo(const bench_case& c, params prm) {
+outcome run_echo(const bench_case& c, params prm, double& client_cpu) {
   std::uint16_t port = 0;
   prm.listen_fd = listen_loopback(port);
   if (prm.listen_fd < 0) return failed("cannot listen on 127.0.0.1");
@@ -247,7 +247,7 @@ outcome run_echo(const bench_case& c, params prm) {
   unsigned long long ops = 0;
   double seconds = 0;
   int used = 0;
-  if (child < 0 || std::sscanf(text, "%llu %lf %n", &ops, &seconds, &used) < 2) {
+  if (child < 0 || std::sscanf(text, "%llu %lf %lf %n", &ops, &seconds, &client_cpu, &used) < 3) {
     if (server.error.empty()) server.error = "the echo client did not report";
   } else if (server.error.empty() && text[used] != '\0') {
     server.error = text + used;
@@ -258,7 +258,7 @@ outcome run_echo(const bench_case& c, params prm) {
 }
 
 /// `urine-bench --echo-client PORT CONNECTIONS MSG_SIZE OPS`: the load client, reporting
-/// "ops seconds [error]" on stdout.
+/// "ops seconds cpu-seconds [error]" on stdout.
 int echo_client_main(char** argv) {
   params prm;
   const auto port = static_cast<std::uint16_t>(std::stoul(argv[2]));
@@ -266,7 +266,9 @@ int echo_client_main(char** argv) {
   prm.msg_size = static_cast<unsigned>(std::stoul(argv[4]));
   prm.ops = std::stoull(argv[5]);
   const outcome out = echo::run_client(port, prm);
-  std::printf("%llu %.9f %s", static_cast<unsigned long long>(out.ops), out.seconds, out.error.c_str());
+  const cpu_time cpu = cpu_now(RUSAGE_SELF);
+  std::printf("%llu %.9f %.6f %s", static_cast<unsigned long long>(out.ops), out.seconds,
+              cpu.user + cpu.sys, out.error.c_str());
   return out.error.empty() ? 0 : 1;
 }
 
@@ -284,18 +286,28 @@ struct row {
   const bench_case* c;
   std::uint64_t ops = 0;
   std::vector<double> rates;  // ops/s of each run
+  std::vector<double> user_ns, sys_ns, peer_ns;  // CPU nanoseconds per op of each run
   double allocs_per_op = 0;
   double residency = 1;  // read: lowest page-cache residency seen before a run
   std::string error;
-  double median() const {
-    std::vector<double> r = rates;
+  static double median_of(std::vector<double> r) {
     std::ranges::sort(r);
     return r.empty() ? 0 : r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
   }
+  double median() const { return median_of(rates); }
 };
 
-outcome run_once(const bench_case& c, const params& prm) {
-  return c.scenario == "echo" ? run_echo(c, prm) : c.run(prm);
+/// One run. `cpu`: this thread's CPU time over the whole run (the server's, for echo; setup
+/// included, which is small beside a run), and for echo the load client's.
+outcome run_once(const bench_case& c, const params& prm, cpu_time* cpu = nullptr,
+                 double* client_cpu = nullptr) {
+  const cpu_time before = cpu_now(RUSAGE_THREAD);
+  double client = 0;
+  outcome out = c.scenario == "echo" ? run_echo(c, prm, client) : c.run(prm);
+  const cpu_time after = cpu_now(RUSAGE_THREAD);
+  if (cpu != nullptr) *cpu = {after.user - before.user, after.sys - before.sys};
+  if (client_cpu != nullptr) *client_cpu = client;
+  return out;
 }
 
 /// Operations for one run: the fixed count, or a count calibrated to take about `duration`.
@@ -313,7 +325,13 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
   std::vector<row> rows;
   for (const bench_case& c : registry())
     if (c.scenario == pt.scenario && wanted(o.impls, c.impl) && wanted(o.variants, c.variant))
-      rows.push_back(row{.at = &pt, .c = &c, .rates = {}, .error = {}});
+      rows.push_back(row{.at = &pt,
+                         .c = &c,
+                         .rates = {},
+                         .user_ns = {},
+                         .sys_ns = {},
+                         .peer_ns = {},
+                         .error = {}});
   for (row& r : rows) r.ops = ops_for(o, *r.c, pt.prm);
   // Alternate implementations, and rotate which goes first, so drift hits all of them alike.
   for (unsigned run = 0; run < o.runs; ++run) {
@@ -323,13 +341,19 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
       params prm = pt.prm;
       prm.ops = r.ops;
       if (pt.scenario == "read" && !o.direct) r.residency = std::min(r.residency, warm_read_file(read_path));
-      const outcome out = run_once(*r.c, prm);
+      cpu_time cpu;
+      double client_cpu = 0;
+      const outcome out = run_once(*r.c, prm, &cpu, &client_cpu);
       if (out.error.empty() && out.ops != r.ops) {
         r.error = "completed " + std::to_string(out.ops) + " of " + std::to_string(r.ops) + " (a result was wrong)";
       } else if (!out.error.empty()) {
         r.error = out.error;
       } else {
-        r.rates.push_back(static_cast<double>(out.ops) / out.seconds);
+        const double ops = static_cast<double>(out.ops);
+        r.rates.push_back(ops / out.seconds);
+        r.user_ns.push_back(cpu.user * 1e9 / ops);
+        r.sys_ns.push_back(cpu.sys * 1e9 / ops);
+        r.peer_ns.push_back(client_cpu * 1e9 / ops);
         r.allocs_per_op = std::max(r.allocs_per_op, static_cast<double>(out.allocations) / static_cast<double>(out.ops));
       }
     }
@@ -349,10 +373,16 @@ void print(const options& o, const std::vector<row>& rows) {
   const bool csv = o.format == "csv", json = o.format == "json";
   if (!header_done) {
     header_done = true;
-    if (csv) std::printf("scenario,point,impl,variant,ops_per_run,median_ops_per_s,min_ops_per_s,max_ops_per_s,allocs_per_op,vs_liburing,vs_raw,vs_epoll,residency,error\n");
+    if (csv)
+      std::printf(
+          "scenario,point,impl,variant,ops_per_run,median_ops_per_s,min_ops_per_s,max_ops_per_s,"
+          "allocs_per_op,vs_liburing,vs_raw,vs_epoll,user_ns_per_op,sys_ns_per_op,client_ns_per_op,"
+          "residency,error\n");
     else if (json) std::printf("[\n");
-    else std::printf("%-6s %-22s %-9s %-15s %12s %12s %9s %9s %9s %9s %s\n", "scen", "point", "impl", "variant",
-                     "median/s", "min..max%", "alloc/op", "x lib", "x raw", "x epoll", "");
+    else
+      std::printf("%-6s %-22s %-9s %-15s %12s %12s %9s %9s %9s %9s %8s %8s %8s %s\n", "scen",
+                  "point", "impl", "variant", "median/s", "min..max%", "alloc/op", "x lib", "x raw",
+                  "x epoll", "usr ns", "sys ns", "client", "");
   }
   for (const row& r : rows) {
     const double med = r.median();
@@ -364,19 +394,28 @@ void print(const options& o, const std::vector<row>& rows) {
       return p > 0 ? med / p : 0.0;
     };
     const double vl = ratio("liburing"), vr = ratio("raw"), ve = ratio("epoll");
+    // CPU nanoseconds per operation: the measuring thread's user and system time, and for echo
+    // the load client's (medians of the runs).
+    const double usr = row::median_of(r.user_ns), sys = row::median_of(r.sys_ns),
+                 client = row::median_of(r.peer_ns);
     if (csv) {
-      std::printf("%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.3f,%s\n", r.at->scenario.c_str(),
-                  r.at->label.c_str(), r.c->impl.c_str(), r.c->variant.c_str(),
-                  static_cast<unsigned long long>(r.ops), med, lo, hi, r.allocs_per_op, vl, vr, ve, r.residency,
-                  r.error.c_str());
+      std::printf("%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.0f,%.0f,%.0f,%.3f,%s\n",
+                  r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
+                  r.c->variant.c_str(), static_cast<unsigned long long>(r.ops), med, lo, hi,
+                  r.allocs_per_op, vl, vr, ve, usr, sys, client, r.residency, r.error.c_str());
     } else if (json) {
       static bool first = true;
-      std::printf("%s  {\"scenario\":\"%s\",\"point\":\"%s\",\"impl\":\"%s\",\"variant\":\"%s\",\"ops_per_run\":%llu,"
-                  "\"median_ops_per_s\":%.0f,\"min_ops_per_s\":%.0f,\"max_ops_per_s\":%.0f,\"allocs_per_op\":%.4f,"
-                  "\"vs_liburing\":%.3f,\"vs_raw\":%.3f,\"vs_epoll\":%.3f,\"residency\":%.3f,\"error\":\"%s\"}",
-                  first ? "" : ",\n", r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
-                  r.c->variant.c_str(), static_cast<unsigned long long>(r.ops), med, lo, hi, r.allocs_per_op, vl,
-                  vr, ve, r.residency, r.error.c_str());
+      std::printf(
+          "%s  "
+          "{\"scenario\":\"%s\",\"point\":\"%s\",\"impl\":\"%s\",\"variant\":\"%s\",\"ops_per_"
+          "run\":%llu,"
+          "\"median_ops_per_s\":%.0f,\"min_ops_per_s\":%.0f,\"max_ops_per_s\":%.0f,\"allocs_per_"
+          "op\":%.4f,"
+          "\"vs_liburing\":%.3f,\"vs_raw\":%.3f,\"vs_epoll\":%.3f,\"user_ns_per_op\":%.0f,"
+          "\"sys_ns_per_op\":%.0f,\"client_ns_per_op\":%.0f,\"residency\":%.3f,\"error\":\"%s\"}",
+          first ? "" : ",\n", r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
+          r.c->variant.c_str(), static_cast<unsigned long long>(r.ops), med, lo, hi,
+          r.allocs_per_op, vl, vr, ve, usr, sys, client, r.residency, r.error.c_str());
       first = false;
     } else {
       char spread[32];
@@ -389,9 +428,12 @@ void print(const options& o, const std::vector<row>& rows) {
         if (v > 0) std::snprintf(b, 16, "%.3f", v); else std::snprintf(b, 16, "-");
         return b;
       };
-      std::printf("%-6s %-22s %-9s %-15s %12.0f %12s %9.4f %9s %9s %9s %s%s\n", r.at->scenario.c_str(),
-                  r.at->label.c_str(), r.c->impl.c_str(), r.c->variant.c_str(), med, spread, r.allocs_per_op,
-                  cell(vl), cell(vr), cell(ve), r.residency < 0.999 ? "[file not fully cached] " : "",
+      char client_cell[16] = "-";
+      if (client > 0) std::snprintf(client_cell, sizeof client_cell, "%.0f", client);
+      std::printf("%-6s %-22s %-9s %-15s %12.0f %12s %9.4f %9s %9s %9s %8.0f %8.0f %8s %s%s\n",
+                  r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
+                  r.c->variant.c_str(), med, spread, r.allocs_per_op, cell(vl), cell(vr), cell(ve),
+                  usr, sys, client_cell, r.residency < 0.999 ? "[file not fully cached] " : "",
                   r.error.c_str());
     }
   }

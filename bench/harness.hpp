@@ -4,6 +4,8 @@
 // liburing and raw implementations compile without urine and urine's without liburing.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -79,6 +81,24 @@ std::vector<bench_case>& registry();
 struct registrar {
   explicit registrar(bench_case c) { registry().push_back(std::move(c)); }
 };
+
+/// User and system CPU time, in seconds.
+struct cpu_time {
+  double user = 0;
+  double sys = 0;
+};
+
+/// getrusage(2) of `who` (RUSAGE_THREAD: the calling thread; RUSAGE_SELF: the process). Read
+/// around a whole run, outside the measured loop: a field more in `outcome` was enough to change
+/// the compiler's register choices in the loops being counted.
+inline cpu_time cpu_now(int who) noexcept {
+  rusage ru{};
+  getrusage(who, &ru);
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+  };
+  return {secs(ru.ru_utime), secs(ru.ru_stime)};
+}
 
 /// Runs `loop` (which returns the number of operations it completed and verified) between two
 /// clock readings and two allocation-counter readings.

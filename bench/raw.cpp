@@ -145,25 +145,35 @@ struct raw_ring {
   }
 };
 
-bench::outcome raw_nop(const bench::params& prm, bool register_fd) {
-  raw_ring ring;
-  if (auto why = ring.init(prm.batch, register_fd); !why.empty()) return bench::failed(why);
+/// The measured loop of NOP and read: `prep(sqe, i, done)` fills each SQE of a batch of
+/// prm.batch, one submit-and-wait for the batch, `ok(cqe, done)` checks each completion, and the
+/// first failed check ends the run.
+template <class Prep, class Ok>
+bench::outcome raw_batches(raw_ring& ring, const bench::params& prm, Prep prep, Ok ok) {
   const unsigned batch = prm.batch;
   return bench::measure([&]() -> std::uint64_t {
     std::uint64_t done = 0;
     while (done < prm.ops) {
-      for (unsigned i = 0; i < batch; ++i) {
-        io_uring_sqe* sqe = ring.next_sqe();
-        sqe->opcode = IORING_OP_NOP;
-        sqe->user_data = i;
-      }
+      for (unsigned i = 0; i < batch; ++i) prep(*ring.next_sqe(), i, done);
       if (ring.submit_and_wait(batch) != batch) return done;
-      const unsigned passed = ring.reap([](const io_uring_cqe& cqe) { return cqe.res == 0; });
+      const unsigned passed = ring.reap([&](const io_uring_cqe& cqe) { return ok(cqe, done); });
       done += passed;
       if (passed != batch) return done;
     }
     return done;
   });
+}
+
+bench::outcome raw_nop(const bench::params& prm, bool register_fd) {
+  raw_ring ring;
+  if (auto why = ring.init(prm.batch, register_fd); !why.empty()) return bench::failed(why);
+  return raw_batches(
+      ring, prm,
+      [](io_uring_sqe& sqe, unsigned i, std::uint64_t) {
+        sqe.opcode = IORING_OP_NOP;
+        sqe.user_data = i;
+      },
+      [](const io_uring_cqe& cqe, std::uint64_t) { return cqe.res == 0; });
 }
 
 bench::outcome raw_read(const bench::params& prm) {
@@ -183,27 +193,21 @@ bench::outcome raw_read(const bench::params& prm) {
     if (ring.reg(IORING_REGISTER_BUFFERS, &iov, 1) < 0) return bench::failed("IORING_REGISTER_BUFFERS failed");
   }
   const std::uint8_t opcode = prm.fixed_buffers ? IORING_OP_READ_FIXED : IORING_OP_READ;
-  return bench::measure([&]() -> std::uint64_t {
-    std::uint64_t done = 0;
-    while (done < prm.ops) {
-      for (unsigned i = 0; i < depth; ++i) {
-        io_uring_sqe* sqe = ring.next_sqe();
-        sqe->opcode = opcode;
-        sqe->flags = sqe_flags;
-        sqe->fd = fd;
-        sqe->addr = reinterpret_cast<std::uint64_t>(src.buffers + std::size_t{i} * bench::block_size);
-        sqe->len = bench::block_size;
-        sqe->off = src.offsets[(done + i) & src.offset_mask];
-        sqe->user_data = i;
-      }
-      if (ring.submit_and_wait(depth) != depth) return done;
-      const unsigned passed =
-          ring.reap([&](const io_uring_cqe& cqe) { return bench::read_ok(src, done, cqe.user_data, cqe.res); });
-      done += passed;
-      if (passed != depth) return done;
-    }
-    return done;
-  });
+  return raw_batches(
+      ring, prm,
+      [&](io_uring_sqe& sqe, unsigned i, std::uint64_t done) {
+        sqe.opcode = opcode;
+        sqe.flags = sqe_flags;
+        sqe.fd = fd;
+        sqe.addr =
+            reinterpret_cast<std::uint64_t>(src.buffers + std::size_t{i} * bench::block_size);
+        sqe.len = bench::block_size;
+        sqe.off = src.offsets[(done + i) & src.offset_mask];
+        sqe.user_data = i;
+      },
+      [&](const io_uring_cqe& cqe, std::uint64_t done) {
+        return bench::read_ok(src, done, cqe.user_data, cqe.res);
+      });
 }
 
 namespace echo = bench::echo;

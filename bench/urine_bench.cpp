@@ -1,6 +1,7 @@
-// urine's NOP and read loops, written as a user would write them: push typed operations, one
-// submit_and_wait per batch, for_each_cqe to reap the batch. The NOP loop is instantiated for each
-// policy set so that what each choice costs shows in the same table.
+// urine's NOP and read loops, written as a user would write them: reserve SQ room for the batch,
+// push typed operations into it, one submit_and_wait per batch, for_each_cqe to reap the batch. The
+// NOP loop is instantiated for each policy set so that what each choice costs shows in the same
+// table.
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -16,16 +17,17 @@ namespace {
 
 using namespace urine;
 
-/// SQPOLL only: the kernel thread posts a NOP's completion before it moves the SQ head, so a ring
-/// exactly as deep as the batch can look full right after a batch was reaped, and a wait can
-/// return before the thread has posted the whole batch. Other rings never take these paths, and
-/// their loops are compiled without them.
+/// Room for a batch. SQPOLL only: the kernel thread posts a NOP's completion before it moves the
+/// SQ head, so a ring exactly as deep as the batch can look full right after a batch was reaped
+/// (and a wait can return before the thread has posted the whole batch, see reap_batch). Other
+/// rings never take these paths, and their loops are compiled without them.
 template <class Ring>
-bool sq_room(Ring& ring) {
-  if constexpr (Ring::is_sqpoll)
-    return ring.wait_for_sq_space().has_value();
-  else
-    return false;
+auto reserve(Ring& ring, unsigned n) {
+  auto sq = ring.reserve(n);
+  if constexpr (Ring::is_sqpoll) {
+    while (!sq && ring.wait_for_sq_space()) sq = ring.reserve(n);
+  }
+  return sq;
 }
 
 template <class Ring, class Fn>
@@ -37,7 +39,9 @@ unsigned reap_batch(Ring& ring, unsigned batch, Fn&& fn) {
   return seen;
 }
 
-template <class Ring>
+/// Each batch goes through a reservation (room tested once per batch), or, for the `push` variant,
+/// through ring.push (room tested per SQE).
+template <class Ring, bool Reserve = true>
 bench::outcome urine_nop(const bench::params& prm) {
   auto made = Ring::create(prm.batch);
   if (!made) return bench::failed(made.error().message());
@@ -46,9 +50,14 @@ bench::outcome urine_nop(const bench::params& prm) {
   return bench::measure([&]() -> std::uint64_t {
     std::uint64_t done = 0;
     while (done < prm.ops) {
-      for (unsigned i = 0; i < batch; ++i)
-        while (!ring.push(ops::nop{}, i))
-          if (!sq_room(ring)) return done;
+      if constexpr (Reserve) {
+        auto sq = reserve(ring, batch);
+        if (!sq) return done;
+        for (unsigned i = 0; i < batch; ++i) sq->push(ops::nop{}, i);
+      } else {
+        for (unsigned i = 0; i < batch; ++i)
+          if (!ring.push(ops::nop{}, i)) return done;
+      }
       if (auto r = ring.submit_and_wait(batch); !r || *r != batch) return done;
       unsigned passed = 0;
       reap_batch(ring, batch, [&](auto c) { passed += c.result() == 0; });
@@ -89,15 +98,20 @@ bench::outcome urine_read(const bench::params& prm) {
   return bench::measure([&]() -> std::uint64_t {
     std::uint64_t done = 0;
     while (done < prm.ops) {
+      auto sq = ring.reserve(depth);
+      if (!sq) return done;
       for (unsigned i = 0; i < depth; ++i) {
         std::byte* buf = src.buffers + std::size_t{i} * bench::block_size;
         const std::uint64_t off = src.offsets[(done + i) & src.offset_mask];
-        bool pushed;
         if constexpr (FixedBuffers)
-          pushed = ring.push(ops::read_fixed<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off}, i);
+          sq->push(
+              ops::read_fixed<File>{
+                  .file = file, .into = buffer{buf, bench::block_size}, .offset = off},
+              i);
         else
-          pushed = ring.push(ops::read<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off}, i);
-        if (!pushed) return done;
+          sq->push(
+              ops::read<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off},
+              i);
       }
       if (auto r = ring.submit_and_wait(depth); !r || *r != depth) return done;
       unsigned passed = 0;
@@ -119,9 +133,14 @@ bench::outcome urine_read_any(const bench::params& p) {
 const bench::registrar nop_cases[] = {
     bench::registrar{{"nop", "urine", "regfd", "regfd", urine_nop<ring<registered_ring_fd>>}},
     bench::registrar{{"nop", "urine", "plain", "plain", urine_nop<ring<>>}},
-    bench::registrar{{"nop", "urine", "sqe128+regfd", "regfd", urine_nop<ring<sqe128, registered_ring_fd>>}},
-    bench::registrar{{"nop", "urine", "cqe32+regfd", "regfd", urine_nop<ring<cqe32, registered_ring_fd>>}},
-    bench::registrar{{"nop", "urine", "sqpoll+regfd", "regfd", urine_nop<ring<sqpoll<>, registered_ring_fd>>}},
+    bench::registrar{
+        {"nop", "urine", "push+regfd", "regfd", urine_nop<ring<registered_ring_fd>, false>}},
+    bench::registrar{
+        {"nop", "urine", "sqe128+regfd", "regfd", urine_nop<ring<sqe128, registered_ring_fd>>}},
+    bench::registrar{
+        {"nop", "urine", "cqe32+regfd", "regfd", urine_nop<ring<cqe32, registered_ring_fd>>}},
+    bench::registrar{
+        {"nop", "urine", "sqpoll+regfd", "regfd", urine_nop<ring<sqpoll<>, registered_ring_fd>>}},
     bench::registrar{{"nop", "urine", "defer+regfd", "regfd",
                       urine_nop<ring<defer_task_run<>, registered_ring_fd>>}},
     bench::registrar{{"nop", "urine", "seq_cst+regfd", "regfd",
