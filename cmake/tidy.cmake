@@ -1,10 +1,13 @@
 # Runs clang-tidy-19 over urine's own sources (modules, tests, examples, bench) with the checks in
-# .clang-tidy, and fails if it reports anything. Run through the `tidy` target of a configured
-# build:  cmake --build --preset dev --target tidy
+# .clang-tidy, in parallel, and fails if it reports anything. Run through the `tidy` workflow,
+# which builds first (clang-tidy reads the built module interfaces):
+#   cmake --workflow --preset tidy
 #
 # CMake compiles modules with `@<file>.modmap` response files that clang-tidy does not expand, so
-# this script first writes a copy of compile_commands.json with them expanded.
-#   cmake -D BUILD_DIR=<build> -D SOURCE_DIR=<source> -D CLANG_TIDY=<clang-tidy> -P tidy.cmake
+# this script first writes a compilation database of the project's own sources with them expanded,
+# then hands it to run-clang-tidy.
+#   cmake -D BUILD_DIR=<build> -D SOURCE_DIR=<source> -D CLANG_TIDY=<clang-tidy>
+#         -D RUN_CLANG_TIDY=<run-clang-tidy> -P tidy.cmake
 cmake_minimum_required(VERSION 3.28)
 
 file(READ ${BUILD_DIR}/compile_commands.json db)
@@ -12,7 +15,7 @@ string(JSON count LENGTH "${db}")
 set(tidy_dir ${BUILD_DIR}/tidy)
 file(MAKE_DIRECTORY ${tidy_dir})
 set(expanded "[]")
-set(sources)
+set(kept 0)
 math(EXPR last "${count} - 1")
 foreach(i RANGE ${last})
   string(JSON entry GET "${db}" ${i})
@@ -33,30 +36,25 @@ foreach(i RANGE ${last})
     endif()
     string(REPLACE "${response}" "${contents}" command "${command}")
   endforeach()
-  string(JSON entry SET "${entry}" command "\"${command}\"")
-  string(JSON expanded SET "${expanded}" ${i} "${entry}")
-  # Only the project's own sources, not generated ones or the consumer test projects' builds.
-  if(file MATCHES "^${SOURCE_DIR}/(modules|tests|examples|bench)/" AND NOT file MATCHES "/tests/consumer/")
-    list(APPEND sources "${file}")
+  # Only the project's own sources: not generated ones, not the consumer test projects' builds,
+  # and not the compile-fail tests, which are meant not to compile.
+  if(file MATCHES "^${SOURCE_DIR}/(modules|tests|examples|bench)/"
+     AND NOT file MATCHES "/tests/consumer/" AND NOT file MATCHES "/compile_fail/")
+    string(JSON entry SET "${entry}" command "\"${command}\"")
+    string(JSON expanded SET "${expanded}" ${kept} "${entry}")
+    math(EXPR kept "${kept} + 1")
   endif()
 endforeach()
 file(WRITE ${tidy_dir}/compile_commands.json "${expanded}")
 
-list(REMOVE_DUPLICATES sources)
-list(LENGTH sources n)
-message(STATUS "tidy: ${n} sources")
-set(failed 0)
-foreach(source IN LISTS sources)
-  execute_process(COMMAND ${CLANG_TIDY} -p ${tidy_dir} --quiet --warnings-as-errors=* ${source}
-    WORKING_DIRECTORY ${BUILD_DIR}
-    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    file(RELATIVE_PATH shown ${SOURCE_DIR} ${source})
-    message("tidy: ${shown}\n${out}")
-    math(EXPR failed "${failed} + 1")
-  endif()
-endforeach()
-if(failed GREATER 0)
-  message(FATAL_ERROR "tidy: ${failed} of ${n} sources have findings")
+message(STATUS "tidy: ${kept} sources")
+cmake_host_system_information(RESULT jobs QUERY NUMBER_OF_LOGICAL_CORES)
+execute_process(
+  COMMAND ${RUN_CLANG_TIDY} -p ${tidy_dir} -clang-tidy-binary ${CLANG_TIDY} -j ${jobs} -quiet
+          -warnings-as-errors=*
+  WORKING_DIRECTORY ${BUILD_DIR}
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "tidy: findings above")
 endif()
 message(STATUS "tidy: clean")

@@ -11,7 +11,7 @@ import urine;
 
 namespace {
 
-constexpr std::size_t chunk = 128 * 1024;
+constexpr std::size_t chunk = std::size_t{128} * 1024;
 alignas(4096) char buffers[2][chunk];
 
 using ring_type = urine::ring<>;

@@ -22,7 +22,7 @@ using namespace urine;
 namespace {
 
 constexpr unsigned slots = 8;
-constexpr std::size_t chunk = 128 * 1024;
+constexpr std::size_t chunk = std::size_t{128} * 1024;
 alignas(4096) char memory[slots][chunk];
 
 int fail(const std::string& what, int error) {

@@ -139,7 +139,8 @@ class load {
         return start_request(i);
       case kind::send:
         if (res < 0) return fail(i, "send", -res);
-        if ((c.sent += static_cast<std::size_t>(res)) < size_)
+        c.sent += static_cast<std::size_t>(res);
+        if (c.sent < size_)
           push(ops::send<>{.file = c.fd,
                            .from = const_buffer(c.out.data() + c.sent, size_ - c.sent),
                            .flags = msg_flags::nosignal},
@@ -148,7 +149,8 @@ class load {
       case kind::recv:
         if (res < 0) return fail(i, "recv", -res);
         if (res == 0) return fail(i, "recv", ECONNRESET);  // the server closed the connection
-        if ((c.got += static_cast<std::size_t>(res)) < size_)
+        c.got += static_cast<std::size_t>(res);
+        if (c.got < size_)
           push(ops::recv<>{.file = c.fd, .into = buffer(c.in.data() + c.got, size_ - c.got)},
                tag(kind::recv, i));
         break;
@@ -193,7 +195,7 @@ class load {
   std::vector<double> latencies_;
 };
 
-constexpr std::string_view usage =
+constexpr const char* usage =
     "Usage: urine-echo-load --port P [--connections N] [--seconds S] [--size B]\n"
     "Load an echo server on 127.0.0.1:P with N connections (default 100) for S seconds\n"
     "(default 2, at most 60: every latency is kept), each sending B-byte messages (default 64,\n"
@@ -207,7 +209,7 @@ int main(int argc, char** argv) {
   double seconds = 2;
   for (int i = 1; i < argc; i += 2) {  // --option value pairs
     const std::string_view arg = argv[i];
-    if (arg == "--help") return std::fputs(usage.data(), stdout), 0;
+    if (arg == "--help") return std::fputs(usage, stdout), 0;
     char* end = nullptr;
     const char* value = i + 1 < argc ? argv[i + 1] : "";
     bool ok = *value != '\0';
@@ -225,12 +227,12 @@ int main(int argc, char** argv) {
     }
     if (!ok || *end != '\0') {
       std::fprintf(stderr, "urine-echo-load: bad argument '%s %s'\n%s", argv[i], value,
-                   usage.data());
+                   usage);
       return 1;
     }
   }
   if (port < 0)
-    return std::fprintf(stderr, "urine-echo-load: --port is required\n%s", usage.data()), 1;
+    return std::fprintf(stderr, "urine-echo-load: --port is required\n%s", usage), 1;
 
   // One descriptor per connection: more than the usual soft limit of 1024 may be asked for.
   if (::rlimit limit{};

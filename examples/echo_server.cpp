@@ -163,9 +163,12 @@ class server {
       c.queue.clear();
       c.peer_done = true;
       if (c.receiving) ::shutdown(fd, SHUT_RDWR);
-    } else if ((c.front_sent += static_cast<std::size_t>(res)) == c.queue.front().size()) {
-      c.queue.pop_front();  // the lease ends: the buffer goes back to the ring
-      c.front_sent = 0;
+    } else {
+      c.front_sent += static_cast<std::size_t>(res);
+      if (c.front_sent == c.queue.front().size()) {
+        c.queue.pop_front();  // the lease ends: the buffer goes back to the ring
+        c.front_sent = 0;
+      }
     }
     if (!c.queue.empty()) send_front(fd, c);
     close_if_done(fd, c);
@@ -230,10 +233,11 @@ int main(int argc, char** argv) {
           "\"listening on 127.0.0.1:PORT\". SIGINT or SIGTERM stops the server.");
       return 0;
     }
-    char* end = nullptr;
-    if (arg == "--port" && i + 1 < argc &&
-        (port = std::strtol(argv[++i], &end, 10), *end == '\0') && port >= 0 && port <= 65535)
-      continue;
+    if (arg == "--port" && i + 1 < argc) {
+      char* end = nullptr;
+      port = std::strtol(argv[++i], &end, 10);
+      if (*end == '\0' && port >= 0 && port <= 65535) continue;
+    }
     std::fprintf(stderr, "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
                  argv[i]);
     return 1;

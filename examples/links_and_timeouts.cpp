@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string_view>
 import urine;
 
@@ -41,9 +42,13 @@ int main() {
   auto& r = *made;
 
   // 1. A chain: had the write failed, fsync and read would complete -ECANCELED without running.
-  std::FILE* file = std::tmpfile();
+  // A temporary file, deleted by the system when it is closed (at any return below).
+  struct closer {
+    void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+  };
+  const std::unique_ptr<std::FILE, closer> file(std::tmpfile());
   if (!file) return std::perror("tmpfile"), 1;
-  const int fd = fileno(file);
+  const int fd = fileno(file.get());
   constexpr std::string_view text = "linked, synced, read back";
   char back[text.size()] = {};
   std::puts("chain write -> fsync -> read:");

@@ -10,7 +10,7 @@ import urine;
 
 namespace {
 
-constexpr std::string_view usage =
+constexpr const char* usage =
     "Usage: urine-probe [--help]\n"
     "Print what this kernel's io_uring supports: request opcodes, setup flags, features,\n"
     "enter flags, SQE flags and register opcodes, each with the kernel that introduced it.\n"
@@ -42,10 +42,10 @@ const char* yes_no(bool b) { return b ? "yes" : "no"; }
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::fputs(usage.data(), stdout);
+      std::fputs(usage, stdout);
       return 0;
     }
-    std::fprintf(stderr, "urine-probe: unknown argument '%s'\n%s", argv[i], usage.data());
+    std::fprintf(stderr, "urine-probe: unknown argument '%s'\n%s", argv[i], usage);
     return 2;
   }
 

@@ -3,14 +3,11 @@
 // succeeded, and require 0 ... 62 — less RECV_ZC, which needs a zero-copy-capable NIC, and less
 // whatever the running kernel lacks (reported).
 #include <cstdlib>
-#include <fcntl.h>
 #include <iostream>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <set>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 import urine;
 import urine.test_support;
 
@@ -19,18 +16,8 @@ using namespace urine;
 TEST(coverage, every_opcode_of_6_18_completes_successfully) {
   test::temp_dir dir;
   const std::string record = (dir / "opcodes").string();
-  const ::pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::setenv("URINE_OPS_COVERAGE_FILE", record.c_str(), 1);
-    const int quiet = ::open("/dev/null", O_WRONLY);
-    ::dup2(quiet, 1);
-    ::execl("/proc/self/exe", "urine_ops_tests", "--gtest_filter=-coverage.*", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "some operation tests failed; see their own results";
+  EXPECT_EQ(test::rerun_self("URINE_OPS_COVERAGE_FILE", record, "-coverage.*"), 0)
+      << "some operation tests failed; see their own results";
 
   std::set<unsigned> succeeded;
   std::ifstream in(record);

@@ -83,14 +83,14 @@ TYPED_TEST(file_io, read_into_provided_buffer) {
   temp_dir dir;
   write_file(dir / "p", "provided!");
   auto file = open_file(dir / "p", O_RDONLY);
-  std::array<char, 4 * 64> pool{};
-  ASSERT_EQ(perform(ring, ops::provide_buffers{pool, 64, 4, 7, 10}).res, 0);
+  provided_pool<4, 64> pool;
+  ASSERT_EQ(perform(ring, pool.provide(7, 10)).res, 0);
   auto r = perform(ring, ops::read{file.get(), buffer_group{7}, 0});
   ASSERT_EQ(r.res, 9) << r.error().message();
   ASSERT_TRUE(r.has_buffer());
   ASSERT_GE(r.buffer_id(), 10);
   ASSERT_LT(r.buffer_id(), 14);
-  EXPECT_EQ(std::string(pool.data() + (r.buffer_id() - 10) * 64, 9), "provided!");
+  EXPECT_EQ(pool.contents(r.buffer_id(), 9), "provided!");
   // Three are left in the group; one was consumed by the read.
   EXPECT_EQ(perform(ring, ops::remove_buffers{8, 7}).res, 3);
   EXPECT_EQ(perform(ring, ops::remove_buffers{1, 7}).res, 0);
@@ -236,7 +236,7 @@ TEST(files, fallocate_ftruncate_sync_file_range_fadvise) {
 
 TEST(files, madvise_dontneed_drops_anonymous_pages) {
   auto ring = open_ring();
-  const std::size_t size = 4 * 4096;
+  const std::size_t size = std::size_t{4} * 4096;
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(p, MAP_FAILED);
   std::memset(p, 0x5a, size);

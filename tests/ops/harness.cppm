@@ -17,6 +17,7 @@ module;
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <netinet/in.h>
 #include <span>
 #include <sys/socket.h>
@@ -144,6 +145,26 @@ std::map<std::uint64_t, reaped> arm_then(Ring& ring, const First& first, user_da
   return reap_n(ring, 2);
 }
 
+/// Memory for PROVIDE_BUFFERS: `Count` buffers of `Size` bytes, and what a completion that was
+/// given one of them received.
+template <std::uint32_t Count, std::uint32_t Size>
+class provided_pool {
+ public:
+  /// PROVIDE_BUFFERS handing the pool to `group` as buffer ids first_id ... first_id + Count - 1.
+  ops::provide_buffers provide(std::uint16_t group, std::uint16_t first_id = 0) {
+    first_id_ = first_id;
+    return {bytes_, Size, Count, group, first_id};
+  }
+  /// The first `n` bytes of the buffer with id `id`.
+  [[nodiscard]] std::string_view contents(std::uint16_t id, std::size_t n) const {
+    return {bytes_.data() + static_cast<std::size_t>(id - first_id_) * Size, n};
+  }
+
+ private:
+  std::array<char, std::size_t{Count} * Size> bytes_{};
+  std::uint16_t first_id_ = 0;
+};
+
 /// Push one operation, submit, and return its completion.
 template <class Ring, class Op>
 reaped perform(Ring& ring, const Op& op, sqe_options options = {}) {
@@ -196,47 +217,6 @@ inline void buf_ring_add(void* ring_memory, std::uint16_t index, buffer b, std::
   bufs[index].bid = id;
   // The tail overlays the first entry's reserved field; the kernel reads it with acquire.
   std::atomic_ref<std::uint16_t>(static_cast<abi::buf_ring*>(ring_memory)->tail).store(tail, std::memory_order_release);
-}
-
-/// A connected TCP pair on loopback: {client, server side of accept}.
-inline std::pair<unique_fd, unique_fd> tcp_pair() {
-  unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ::sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::socklen_t len = sizeof a;
-  if (::bind(listener.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a) != 0 || ::listen(listener.get(), 4) != 0 ||
-      ::getsockname(listener.get(), reinterpret_cast<::sockaddr*>(&a), &len) != 0)
-    return {};
-  unique_fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(client.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a) != 0) return {};
-  unique_fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  return {std::move(client), std::move(server)};
-}
-
-/// A listening TCP socket on an ephemeral loopback port, and its address.
-inline std::pair<unique_fd, ::sockaddr_in> tcp_listener() {
-  unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  ::sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::socklen_t len = sizeof a;
-  (void)::bind(listener.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a);
-  (void)::listen(listener.get(), 16);
-  (void)::getsockname(listener.get(), reinterpret_cast<::sockaddr*>(&a), &len);
-  return {std::move(listener), a};
-}
-
-/// A UDP socket bound to an ephemeral loopback port, and its address.
-inline std::pair<unique_fd, ::sockaddr_in> udp_socket() {
-  unique_fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  ::sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::socklen_t len = sizeof a;
-  (void)::bind(s.get(), reinterpret_cast<::sockaddr*>(&a), sizeof a);
-  (void)::getsockname(s.get(), reinterpret_cast<::sockaddr*>(&a), &len);
-  return {std::move(s), a};
 }
 
 /// A pipe as two owned descriptors {read end, write end}.

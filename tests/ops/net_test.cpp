@@ -113,8 +113,8 @@ TYPED_TEST(net_io, send_recv_sendmsg_recvmsg_shutdown) {
 TEST(net, recv_multishot_with_provided_buffers) {
   auto ring = open_ring();
   auto [client, server] = tcp_pair();
-  std::array<char, 8 * 64> pool{};
-  ASSERT_EQ(perform(ring, ops::provide_buffers{pool, 64, 8, 5}).res, 0);
+  provided_pool<8, 64> pool;
+  ASSERT_EQ(perform(ring, pool.provide(5)).res, 0);
   push(ring, ops::recv{server.get(), buffer_group{5}, msg_flags::none, recvsend_flags::recv_multishot}, 9);
   ASSERT_TRUE(ring.submit());
   for (const std::string chunk : {"one", "three"}) {
@@ -123,7 +123,7 @@ TEST(net, recv_multishot_with_provided_buffers) {
     ASSERT_EQ(c.res, static_cast<int>(chunk.size())) << c.error().message();
     ASSERT_TRUE(c.has_buffer());
     EXPECT_TRUE(c.more());
-    EXPECT_EQ(std::string(pool.data() + c.buffer_id() * 64, chunk.size()), chunk);
+    EXPECT_EQ(pool.contents(c.buffer_id(), chunk.size()), chunk);
   }
   client.reset();  // the peer closes: a final completion without F_MORE ends the stream
   auto end = reap(ring);
@@ -139,7 +139,6 @@ TEST(net, incremental_buffer_ring_reports_buf_more) {
   std::array<char, 1024> data{};
   ASSERT_EQ(register_buf_ring(ring, ring_memory, 1, 12, 2 /* IOU_PBUF_RING_INC */), 0);
   buf_ring_add(ring_memory, 0, data, 5, 1);
-  std::string got;
   for (const std::string chunk : {"hello", "world!"}) {
     ASSERT_EQ(::send(client.get(), chunk.data(), chunk.size(), 0), static_cast<ssize_t>(chunk.size()));
     auto c = perform(ring, ops::recv{server.get(), buffer_group{12}});
@@ -167,10 +166,11 @@ TEST(net, recvmsg_multishot_parses_source_and_payload) {
   auto ring = open_ring();
   auto [receiver, raddr] = udp_socket();
   auto [sender, saddr] = udp_socket();
-  std::array<char, 4 * 256> pool{};
-  ASSERT_EQ(perform(ring, ops::provide_buffers{pool, 256, 4, 6}).res, 0);
+  provided_pool<4, 256> pool;
+  ASSERT_EQ(perform(ring, pool.provide(6)).res, 0);
   ::msghdr shape{};
   shape.msg_namelen = sizeof(::sockaddr_in);
+  const ::msghdr layout = shape;  // what the kernel is given, and so how it lays out each message
   push(ring, ops::recvmsg{receiver.get(), &shape, msg_flags::none, recvsend_flags::recv_multishot, buffer_group{6}}, 11);
   ASSERT_TRUE(ring.submit());
   for (const std::string dgram : {"datagram-1", "dg-2"}) {
@@ -181,7 +181,8 @@ TEST(net, recvmsg_multishot_parses_source_and_payload) {
     ASSERT_GT(c.res, 0) << c.error().message();
     ASSERT_TRUE(c.has_buffer());
     EXPECT_TRUE(c.more());
-    recvmsg_out_view view(std::as_bytes(std::span(pool.data() + c.buffer_id() * 256, static_cast<std::size_t>(c.res))), shape);
+    const auto received = pool.contents(c.buffer_id(), static_cast<std::size_t>(c.res));
+    recvmsg_out_view view(std::as_bytes(std::span(received.data(), received.size())), layout);
     ASSERT_TRUE(view.valid());
     EXPECT_FALSE(view.payload_truncated());
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(view.payload().data()), view.payload().size()), dgram);

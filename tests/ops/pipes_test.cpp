@@ -103,8 +103,8 @@ TEST(pipes, read_multishot_streams_into_provided_buffers) {
   if (auto why = lacks(opcode::read_multishot); !why.empty()) GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [r, w] = make_pipe();
-  std::array<char, 8 * 32> pool{};
-  ASSERT_EQ(perform(ring, ops::provide_buffers{pool, 32, 8, 3}).res, 0);
+  provided_pool<8, 32> pool;
+  ASSERT_EQ(perform(ring, pool.provide(3)).res, 0);
   push(ring, ops::read_multishot{r.get(), buffer_group{3}}, 77);
   ASSERT_TRUE(ring.submit());
   std::string seen;
@@ -115,7 +115,7 @@ TEST(pipes, read_multishot_streams_into_provided_buffers) {
     ASSERT_GT(c.res, 0) << c.error().message();
     ASSERT_TRUE(c.has_buffer());
     EXPECT_TRUE(c.more());  // the stream goes on
-    seen += std::string(pool.data() + c.buffer_id() * 32, static_cast<std::size_t>(c.res));
+    seen += pool.contents(c.buffer_id(), static_cast<std::size_t>(c.res));
   }
   EXPECT_EQ(seen, "firstsecond");
   w.reset();  // end of file ends the stream: a completion without F_MORE

@@ -34,7 +34,7 @@ TEST(buffer_ring, multishot_receive_drains_and_refills_with_every_byte_checked) 
   ASSERT_TRUE(br) << br.error().message();
   auto [receiver, sender] = urine::test::unix_pair();
 
-  const std::string stream = urine::test::pattern(64 * 400, 5);
+  const std::string stream = urine::test::pattern(std::size_t{64} * 400, 5);
   std::string received;
   std::set<std::uint16_t> ids;
   std::deque<provided_buffer> held;  // some leases are kept a while, as a slow consumer would
@@ -170,7 +170,7 @@ TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
   if (!br && br.error() == std::errc::invalid_argument) GTEST_SKIP() << br.error().message();
   ASSERT_TRUE(br) << br.error().message();
   auto [receiver, sender] = urine::test::unix_pair();
-  raw_sqe(*ring, recv_tag, [&](abi::sqe& s) { urine::test::prep_recv_multishot(s, receiver.get(), 2); });
+  raw_sqe(*ring, recv_tag, [fd = receiver.get()](abi::sqe& s) { urine::test::prep_recv_multishot(s, fd, 2); });
   ASSERT_TRUE(ring->submit());
 
   std::vector<provided_buffer> leases;

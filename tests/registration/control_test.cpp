@@ -433,16 +433,16 @@ TEST(send_msg_ring, posts_into_a_ring_without_one) {
 TEST(napi, settings_read_back_on_a_loopback_socket) {
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
-  auto [server, client] = urine::test::tcp_pair();
+  auto [client, server] = urine::test::tcp_pair();
   auto napi = register_napi(*ring, {std::chrono::microseconds(50), true});
   if (!napi && napi.error() == std::errc::operation_not_supported) GTEST_SKIP() << napi.error().message();
   ASSERT_TRUE(napi) << napi.error().message();
   EXPECT_EQ(napi->previous(), napi_settings{});
 
   char buf[16] = {};
-  raw_sqe(*ring, 1, [&](abi::sqe& s) {
+  raw_sqe(*ring, 1, [&, fd = server.get()](abi::sqe& s) {
     s.opcode = static_cast<std::uint8_t>(opcode::recv);
-    s.fd = server.get();
+    s.fd = fd;
     s.addr = reinterpret_cast<std::uintptr_t>(buf);
     s.len = sizeof buf;
   });

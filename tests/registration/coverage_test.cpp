@@ -8,8 +8,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 import urine;
 import urine.test_support;
 
@@ -38,18 +36,8 @@ TEST(register_coverage, every_opcode_of_6_18_is_called_and_all_but_zcrx_succeed)
   if (std::getenv(counts_env) != nullptr) GTEST_SKIP() << "this is the child run";
   urine::test::temp_dir dir;
   const std::string counts = (dir / "counts").string();
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::setenv(counts_env, counts.c_str(), 1);
-    ::execl("/proc/self/exe", "urine_registration_tests", "--gtest_filter=-register_coverage.*",
-            "--gtest_brief=1", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "the suite itself failed in the child run";
+  EXPECT_EQ(urine::test::rerun_self(counts_env, counts, "-register_coverage.*"), 0)
+      << "the suite itself failed in the child run";
 
   // An opcode the running kernel does not have cannot be required (its tests skip).
   const auto q = query();

@@ -66,32 +66,6 @@ std::vector<abi::cqe> submit_and_reap(Ring& ring, unsigned n) {
   return reap(ring, n);
 }
 
-/// A connected pair of loopback TCP sockets.
-inline std::pair<unique_fd, unique_fd> tcp_pair() {
-  unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listener.get(), 1) != 0 ||
-      ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    throw std::runtime_error("listen on loopback");
-  unique_fd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw std::runtime_error("connect on loopback");
-  unique_fd server(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-  if (!server) throw std::runtime_error("accept on loopback");
-  return {std::move(server), std::move(client)};
-}
-
-/// A connected pair of UNIX stream sockets.
-inline std::pair<unique_fd, unique_fd> unix_pair() {
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::runtime_error("socketpair");
-  return {unique_fd(fds[0]), unique_fd(fds[1])};
-}
-
 /// Send all of `data` (blocking).
 inline void send_all(int fd, std::string_view data) {
   while (!data.empty()) {

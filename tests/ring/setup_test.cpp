@@ -160,7 +160,7 @@ TEST(ring_setup, no_mmap_builds_the_ring_in_caller_memory) {
   }
   // 128-byte SQEs need twice the SQE memory; the size helper says so.
   const auto big = no_mmap_size(8, 0, sizeof(abi::sqe128), sizeof(abi::cqe32));
-  EXPECT_EQ(big.sqes, std::max<std::size_t>(need.sqes, 8 * 128));
+  EXPECT_EQ(big.sqes, std::max(need.sqes, std::size_t{8} * 128));
 }
 
 TEST(ring_setup, registered_fd_only_ring_has_no_fd) {

@@ -2,6 +2,7 @@
 // leak checks, and kernel probing so a test can skip (with the reason) where the kernel lacks a
 // feature. Nothing here mocks the kernel.
 module;
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -9,9 +10,13 @@ module;
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -90,8 +95,88 @@ inline void write_file(const std::filesystem::path& p, std::string_view contents
 /// `n` bytes of a repeatable pattern that differs at every offset within 251 bytes.
 inline std::string pattern(std::size_t n, unsigned seed = 1) {
   std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed * 7) % 251);
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + std::size_t{seed} * 7) % 251);
   return s;
+}
+
+}  // namespace urine::test
+
+namespace urine::test::socket_detail {
+
+/// A descriptor from a socket-creating call, or an exception naming the call and errno.
+inline unique_fd checked_fd(int fd, const char* what) {
+  if (fd < 0) throw std::system_error(errno, std::system_category(), what);
+  return unique_fd(fd);
+}
+
+/// A call returning 0 on success, or an exception naming the call and errno.
+inline void check(int ret, const char* what) {
+  if (ret != 0) throw std::system_error(errno, std::system_category(), what);
+}
+
+inline ::sockaddr* as_sockaddr(::sockaddr_in& a) noexcept { return reinterpret_cast<::sockaddr*>(&a); }
+
+}  // namespace urine::test::socket_detail
+
+export namespace urine::test {
+
+// ---- sockets: every helper throws on failure, so a test cannot go on with a bad descriptor ----
+
+/// A socket of `type` bound to an ephemeral loopback port, and the address it got.
+inline std::pair<unique_fd, ::sockaddr_in> loopback_socket(int type) {
+  unique_fd s = socket_detail::checked_fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0), "socket");
+  ::sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::socklen_t len = sizeof a;
+  socket_detail::check(::bind(s.get(), socket_detail::as_sockaddr(a), sizeof a), "bind to loopback");
+  socket_detail::check(::getsockname(s.get(), socket_detail::as_sockaddr(a), &len), "getsockname");
+  return {std::move(s), a};
+}
+
+/// A listening TCP socket on an ephemeral loopback port, and its address.
+inline std::pair<unique_fd, ::sockaddr_in> tcp_listener(int backlog = 16) {
+  auto listener = loopback_socket(SOCK_STREAM);
+  socket_detail::check(::listen(listener.first.get(), backlog), "listen on loopback");
+  return listener;
+}
+
+/// A UDP socket bound to an ephemeral loopback port, and its address.
+inline std::pair<unique_fd, ::sockaddr_in> udp_socket() { return loopback_socket(SOCK_DGRAM); }
+
+/// A connected TCP pair on loopback: {client, server side of accept}.
+inline std::pair<unique_fd, unique_fd> tcp_pair() {
+  auto [listener, a] = tcp_listener(1);
+  unique_fd client = socket_detail::checked_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+  socket_detail::check(::connect(client.get(), socket_detail::as_sockaddr(a), sizeof a), "connect on loopback");
+  unique_fd server = socket_detail::checked_fd(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC), "accept");
+  return {std::move(client), std::move(server)};
+}
+
+/// A connected pair of UNIX stream sockets.
+inline std::pair<unique_fd, unique_fd> unix_pair() {
+  int fds[2];
+  socket_detail::check(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), "socketpair");
+  return {unique_fd(fds[0]), unique_fd(fds[1])};
+}
+
+/// Run this test program again in a child process with `env_name`=`env_value` set and only the
+/// tests `filter` selects (a --gtest_filter value), its standard output discarded; returns the
+/// child's exit status, or -1 when it did not exit normally. A coverage test runs the rest of its
+/// suite this way and reads what the child recorded.
+inline int rerun_self(const char* env_name, const std::string& env_value, const std::string& filter) {
+  const ::pid_t child = ::fork();
+  if (child < 0) throw std::system_error(errno, std::system_category(), "fork");
+  if (child == 0) {
+    ::setenv(env_name, env_value.c_str(), 1);
+    const std::string filter_arg = "--gtest_filter=" + filter;
+    if (const int quiet = ::open("/dev/null", O_WRONLY | O_CLOEXEC); quiet >= 0) ::dup2(quiet, STDOUT_FILENO);
+    ::execl("/proc/self/exe", "rerun", filter_arg.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) throw std::system_error(errno, std::system_category(), "waitpid");
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /// Open descriptors of this process (entries of /proc/self/fd).
