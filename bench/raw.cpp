@@ -75,11 +75,16 @@ struct raw_ring {
     if (fd >= 0) close(fd);
   }
 
-  std::string init(unsigned entries, bool register_fd) {
+  /// Set the ring up; false, with `why` saying what failed, when it cannot be.
+  bool init(unsigned entries, bool register_fd, std::string& why) {
+    const auto failed = [&](std::string text) {
+      why = std::move(text);
+      return false;
+    };
     p.flags = setup_no_sqarray;
     fd = static_cast<int>(sys6(__NR_io_uring_setup, entries, reinterpret_cast<long>(&p), 0, 0, 0, 0));
-    if (fd < 0) return "io_uring_setup: " + std::string(std::strerror(-fd));
-    if (!(p.features & IORING_FEAT_SINGLE_MMAP)) return "kernel lacks IORING_FEAT_SINGLE_MMAP";
+    if (fd < 0) return failed("io_uring_setup: " + std::string(std::strerror(-fd)));
+    if (!(p.features & IORING_FEAT_SINGLE_MMAP)) return failed("kernel lacks IORING_FEAT_SINGLE_MMAP");
     // One mapping holds both rings; it must cover the larger of the two.
     ring_size = std::max<std::size_t>(p.sq_off.array + p.sq_entries * sizeof(std::uint32_t),
                                       p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe));
@@ -88,7 +93,7 @@ struct raw_ring {
     sqe_size = p.sq_entries * sizeof(io_uring_sqe);
     sqe_map = mmap(nullptr, sqe_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
                    IORING_OFF_SQES);
-    if (ring_map == MAP_FAILED || sqe_map == MAP_FAILED) return "mmap of the rings failed";
+    if (ring_map == MAP_FAILED || sqe_map == MAP_FAILED) return failed("mmap of the rings failed");
     auto* base = static_cast<std::byte*>(ring_map);
     sq_ktail = reinterpret_cast<std::uint32_t*>(base + p.sq_off.tail);
     sq_mask = *reinterpret_cast<std::uint32_t*>(base + p.sq_off.ring_mask);
@@ -104,11 +109,11 @@ struct raw_ring {
       up.offset = -1u;  // any free slot
       up.data = static_cast<std::uint64_t>(fd);
       const long ret = reg(IORING_REGISTER_RING_FDS, &up, 1);
-      if (ret != 1) return "IORING_REGISTER_RING_FDS: " + std::string(std::strerror(static_cast<int>(-ret)));
+      if (ret != 1) return failed("IORING_REGISTER_RING_FDS: " + std::string(std::strerror(static_cast<int>(-ret))));
       enter_fd = static_cast<int>(up.offset);
       enter_flags = IORING_ENTER_REGISTERED_RING;
     }
-    return {};
+    return true;
   }
 
   long reg(unsigned op, const void* arg, unsigned nr) const {
@@ -166,7 +171,7 @@ bench::outcome raw_batches(raw_ring& ring, const bench::params& prm, Prep prep, 
 
 bench::outcome raw_nop(const bench::params& prm, bool register_fd) {
   raw_ring ring;
-  if (auto why = ring.init(prm.batch, register_fd); !why.empty()) return bench::failed(why);
+  if (std::string why; !ring.init(prm.batch, register_fd, why)) return bench::failed(why);
   return raw_batches(
       ring, prm,
       [](io_uring_sqe& sqe, unsigned i, std::uint64_t) {
@@ -178,7 +183,7 @@ bench::outcome raw_nop(const bench::params& prm, bool register_fd) {
 
 bench::outcome raw_read(const bench::params& prm) {
   raw_ring ring;
-  if (auto why = ring.init(prm.batch, true); !why.empty()) return bench::failed(why);
+  if (std::string why; !ring.init(prm.batch, true, why)) return bench::failed(why);
   const unsigned depth = prm.batch;
   const bench::read_source& src = prm.read;
   int fd = src.fd;
@@ -216,7 +221,7 @@ namespace echo = bench::echo;
 /// stored directly.
 bench::outcome raw_echo(const bench::params& prm) {
   raw_ring ring;
-  if (auto why = ring.init(echo::ring_entries(prm), true); !why.empty()) return bench::failed(why);
+  if (std::string why; !ring.init(echo::ring_entries(prm), true, why)) return bench::failed(why);
   echo::buffer_memory mem(prm);
   auto* bufs = static_cast<io_uring_buf*>(mem.ring());
   io_uring_buf_reg reg{};
