@@ -125,6 +125,9 @@ TEST(reliability_faults, exec_does_not_inherit_ring_fds) {
   auto registered = ring<registered_ring_fd, sqpoll<>>::create(4);
   ASSERT_TRUE(plain.has_value());
   ASSERT_TRUE(registered.has_value());
+  // The listing below would show a ring fd by this name, had one survived the exec.
+  const auto link = std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(plain->fd()));
+  ASSERT_NE(link.string().find("io_uring"), std::string::npos) << link;
   std::array<int, 2> p{};
   ASSERT_EQ(::pipe2(p.data(), O_CLOEXEC), 0);
   const pid_t child = ::fork();
