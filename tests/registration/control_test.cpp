@@ -5,23 +5,23 @@
 // a CQE posted without a ring, NAPI settings read back, and zero-copy receive refused clearly.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <net/if.h>
-#include <sched.h>
 #include <string>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 import urine;
 import urine.test_support;
@@ -53,7 +53,8 @@ TEST(eventfd, counts_completions) {
 
   auto twice = register_eventfd(*ring, efd.get());
   ASSERT_FALSE(twice);
-  EXPECT_NE(twice.error().message().find("already has an eventfd"), std::string::npos) << twice.error().message();
+  EXPECT_NE(twice.error().message().find("already has an eventfd"), std::string::npos)
+      << twice.error().message();
 
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
@@ -138,8 +139,8 @@ TEST(personality, requests_run_with_the_saved_credentials) {
   constexpr uid_t other = 65534;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
-  urine::test::temp_dir dir;
-  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  // Where uid `other` may create files wherever the checkout and its temporary files live.
+  const urine::test::temp_dir_for_user dir(other);
 
   ASSERT_EQ(::seteuid(other), 0);
   auto who = register_personality(*ring);
@@ -149,9 +150,11 @@ TEST(personality, requests_run_with_the_saved_credentials) {
 
   const std::string paths[2] = {(dir / "as_other").string(), (dir / "as_root").string()};
   // The personality rides in the SQE through push()'s options.
-  ASSERT_TRUE(ring->push(ops::openat{.path = paths[0], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644},
-                         0, who->options()));
-  ASSERT_TRUE(ring->push(ops::openat{.path = paths[1], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644}, 1));
+  ASSERT_TRUE(ring->push(
+      ops::openat{.path = paths[0], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644}, 0,
+      who->options()));
+  ASSERT_TRUE(ring->push(
+      ops::openat{.path = paths[1], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644}, 1));
   const auto cqes = submit_and_reap(*ring, 2);
   for (const auto& c : cqes) {
     ASSERT_GE(c.res, 0) << std::strerror(-c.res);
@@ -189,7 +192,8 @@ TEST(restrictions, only_the_allowed_runs) {
   ASSERT_TRUE(allowed.apply(*ring).has_value());
   auto second = allowed.apply(*ring);
   ASSERT_FALSE(second);
-  EXPECT_NE(second.error().message().find("already has restrictions"), std::string::npos) << second.error().message();
+  EXPECT_NE(second.error().message().find("already has restrictions"), std::string::npos)
+      << second.error().message();
   ASSERT_TRUE(enable_rings(*ring).has_value());
 
   int p[2];
@@ -225,7 +229,8 @@ TEST(restrictions, only_the_allowed_runs) {
   auto refused = register_personality(*ring);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error(), std::errc::permission_denied);
-  EXPECT_NE(refused.error().message().find("REGISTER_PERSONALITY"), std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("REGISTER_PERSONALITY"), std::string::npos)
+      << refused.error().message();
 }
 
 TEST(restrictions, a_running_ring_refuses_them) {
@@ -264,7 +269,8 @@ TEST(iowq, max_workers_read_back) {
 std::string cpus_allowed(const std::filesystem::path& task) {
   std::ifstream status(task / "status");
   for (std::string line; std::getline(status, line);)
-    if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_first_not_of(" \t", 18));
+    if (line.rfind("Cpus_allowed_list:", 0) == 0)
+      return line.substr(line.find_first_not_of(" \t", 18));
   return {};
 }
 
@@ -298,7 +304,8 @@ TEST(iowq, affinity_reaches_the_workers) {
         std::ifstream comm(task.path() / "comm");
         std::string name;
         std::getline(comm, name);
-        if (name.rfind("iou-wrk-" + std::to_string(::gettid()), 0) == 0) seen = cpus_allowed(task.path());
+        if (name.rfind("iou-wrk-" + std::to_string(::gettid()), 0) == 0)
+          seen = cpus_allowed(task.path());
       }
       if (seen.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -320,16 +327,19 @@ TEST(ring_fds, a_registered_index_reaches_the_ring) {
       abi::probe header;
       abi::probe_op ops[256];
     } p{};
-    return abi::io_uring_register(fd, static_cast<std::uint32_t>(register_opcode::register_probe) | extra, &p, 256);
+    return abi::io_uring_register(
+        fd, static_cast<std::uint32_t>(register_opcode::register_probe) | extra, &p, 256);
   };
   EXPECT_EQ(probe_through(static_cast<int>(index->index()), register_use_registered_ring), 0);
   const auto i = index->index();
   ASSERT_TRUE(index->unregister().has_value());
-  EXPECT_LT(probe_through(static_cast<int>(i), register_use_registered_ring), 0) << "the slot is empty again";
+  EXPECT_LT(probe_through(static_cast<int>(i), register_use_registered_ring), 0)
+      << "the slot is empty again";
 
   auto bad = register_ring_fd(*ring, -1, max_registered_ring_fds);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message().find("slots 0 ... 15"), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("slots 0 ... 15"), std::string::npos)
+      << bad.error().message();
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   urine::test::unique_fd rd(p[0]), wr(p[1]);
@@ -367,7 +377,8 @@ TEST(sync_cancel, cancels_a_pending_read) {
   auto none = sync_cancel(*ring, {.data = 12345});
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error(), std::errc::no_such_file_or_directory);
-  EXPECT_NE(none.error().message().find("no pending request matched"), std::string::npos) << none.error().message();
+  EXPECT_NE(none.error().message().find("no pending request matched"), std::string::npos)
+      << none.error().message();
 }
 
 TEST(clock, waits_are_measured_on_the_registered_clock) {
@@ -403,8 +414,9 @@ TEST(clock, absolute_deadlines_are_read_on_the_registered_clock) {
     abi::getevents_arg arg{};
     arg.sigmask_sz = abi::kernel_sigset_size;
     arg.ts = reinterpret_cast<std::uintptr_t>(&deadline);
-    const int ret = ring->enter(0, 1, bits(enter_flags::getevents | enter_flags::ext_arg | enter_flags::abs_timer),
-                                &arg, sizeof arg);
+    const int ret = ring->enter(
+        0, 1, bits(enter_flags::getevents | enter_flags::ext_arg | enter_flags::abs_timer), &arg,
+        sizeof arg);
     EXPECT_EQ(ret, -ETIME);
     return std::chrono::steady_clock::now() - start;
   };
@@ -414,7 +426,8 @@ TEST(clock, absolute_deadlines_are_read_on_the_registered_clock) {
   EXPECT_LT(wait_for(-std::chrono::milliseconds(1)), std::chrono::milliseconds(30));
   const auto boot = clock_now(CLOCK_BOOTTIME, {});
   const auto mono = clock_now(CLOCK_MONOTONIC, {});
-  std::cout << "CLOCK_BOOTTIME is " << (boot.tv_sec - mono.tv_sec) << " s ahead of CLOCK_MONOTONIC here\n";
+  std::cout << "CLOCK_BOOTTIME is " << (boot.tv_sec - mono.tv_sec)
+            << " s ahead of CLOCK_MONOTONIC here\n";
 }
 
 TEST(send_msg_ring, posts_into_a_ring_without_one) {
@@ -438,7 +451,8 @@ TEST(napi, settings_read_back_on_a_loopback_socket) {
   ASSERT_TRUE(ring);
   auto [client, server] = urine::test::tcp_pair();
   auto napi = register_napi(*ring, {std::chrono::microseconds(50), true});
-  if (!napi && napi.error() == std::errc::operation_not_supported) GTEST_SKIP() << napi.error().message();
+  if (!napi && napi.error() == std::errc::operation_not_supported)
+    GTEST_SKIP() << napi.error().message();
   ASSERT_TRUE(napi) << napi.error().message();
   EXPECT_EQ(napi->previous(), napi_settings{});
 
