@@ -28,7 +28,7 @@ export namespace urine {
 /// Who provides the memory of the ring of buffer descriptors.
 enum class buffer_ring_memory : std::uint8_t {
   application,  ///< urine maps it and hands its address to the kernel
-  kernel,       ///< the kernel allocates it and urine maps it through the ring fd (IOU_PBUF_RING_MMAP)
+  kernel,  ///< the kernel allocates it and urine maps it through the ring fd (IOU_PBUF_RING_MMAP)
 };
 
 struct buffer_ring_options {
@@ -87,7 +87,8 @@ class provided_buffer {
 
  private:
   friend class buffer_ring;
-  inline provided_buffer(buffer_ring* owner, std::span<std::byte> data, std::uint16_t id, bool more) noexcept
+  inline provided_buffer(buffer_ring* owner, std::span<std::byte> data, std::uint16_t id,
+                         bool more) noexcept
       : owner_(owner), data_(data), id_(id), more_(more) {}
   buffer_ring* owner_ = nullptr;
   std::span<std::byte> data_;
@@ -126,7 +127,8 @@ class buffer_ring : public detail::ring_bound {
   [[nodiscard]] std::expected<provided_buffer, error> take(const Completion& c) {
     return take(c.result(), c.flags());
   }
-  [[nodiscard]] inline std::expected<provided_buffer, error> take(std::int32_t res, cqe_flags flags) {
+  [[nodiscard]] inline std::expected<provided_buffer, error> take(std::int32_t res,
+                                                                  cqe_flags flags) {
     // Per completion, so the success path is inline and allocation-free; every sentence is
     // built out of line, only when something is wrong.
     if (res < 0 || !any(flags, cqe_flags::buffer)) [[unlikely]]
@@ -146,7 +148,8 @@ class buffer_ring : public detail::ring_bound {
       --available_;
     }
     ++s.leases;
-    return provided_buffer(this, {storage_ + std::size_t{id} * buffer_size_ + start, n}, id, kernel_continues);
+    return provided_buffer(this, {storage_ + std::size_t{id} * buffer_size_ + start, n}, id,
+                           kernel_continues);
   }
 
   // ---- the raw interface -----------------------------------------------------------------------
@@ -166,17 +169,21 @@ class buffer_ring : public detail::ring_bound {
   inline void advance(unsigned n) noexcept {
     tail_ += n;
     available_ += n;
-    std::atomic_ref(ring_tail()).store(static_cast<std::uint16_t>(tail_), std::memory_order_release);
+    std::atomic_ref(ring_tail())
+        .store(static_cast<std::uint16_t>(tail_), std::memory_order_release);
   }
   /// The slot `offset` places past the published tail, for advance().
-  [[nodiscard]] inline abi::buf& slot(unsigned offset) noexcept { return ring_[(tail_ + offset) & mask_]; }
+  [[nodiscard]] inline abi::buf& slot(unsigned offset) noexcept {
+    return ring_[(tail_ + offset) & mask_];
+  }
   /// Give buffer `id` back whole, at once.
   inline void recycle(std::uint16_t id) noexcept {
     add(buffer(id), id);
     commit();
   }
 
-  /// The kernel's head of this ring: how many buffers it has consumed (IORING_REGISTER_PBUF_STATUS).
+  /// The kernel's head of this ring: how many buffers it has consumed
+  /// (IORING_REGISTER_PBUF_STATUS).
   [[nodiscard]] result<std::uint32_t> kernel_head() const;
 
   /// Unregister now (IORING_UNREGISTER_PBUF_RING); the handle is empty afterwards.
@@ -187,7 +194,9 @@ class buffer_ring : public detail::ring_bound {
   friend class provided_buffer;
   explicit buffer_ring(ring_ref ring) noexcept : ring_bound(ring) {}
 
-  inline std::uint16_t& ring_tail() noexcept { return reinterpret_cast<abi::buf_ring*>(ring_)->tail; }
+  inline std::uint16_t& ring_tail() noexcept {
+    return reinterpret_cast<abi::buf_ring*>(ring_)->tail;
+  }
   inline void lease_released(std::uint16_t id) noexcept;
   /// A failed request, or a completion without a buffer: the error (ENOBUFS said plainly), or
   /// an empty lease for an end of stream.
@@ -200,8 +209,13 @@ class buffer_ring : public detail::ring_bound {
   // kernel has finished with it (so it may go back once the leases are gone).
   struct state {
     std::uint32_t offset = 0;
-    std::uint16_t leases = 0;
     bool kernel_done = false;
+    // Live leases on the buffer. An incremental buffer can carry one per byte delivered and
+    // more (empty deliveries), far beyond 16 bits; a narrower count would wrap and hand the
+    // buffer back under live leases. Every lease counted is a distinct live provided_buffer
+    // object, and the address space cannot hold SIZE_MAX of them, so a size_t never wraps and
+    // take() needs no limit check.
+    std::size_t leases = 0;
   };
 
   abi::buf* ring_ = nullptr;
@@ -220,7 +234,8 @@ class buffer_ring : public detail::ring_bound {
 
 /// Register a buffer ring with `options.entries` buffers of `options.buffer_size` bytes, all
 /// given to the kernel at once (IORING_REGISTER_PBUF_RING).
-[[nodiscard]] result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_options& options);
+[[nodiscard]] result<buffer_ring> register_buffer_ring(ring_ref ring,
+                                                       const buffer_ring_options& options);
 
 inline void provided_buffer::release() noexcept {
   if (owner_ != nullptr) std::exchange(owner_, nullptr)->lease_released(id_);

@@ -4,14 +4,15 @@
 // buffer; and the refusals.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <iostream>
 #include <cstdint>
 #include <deque>
+#include <iostream>
 #include <set>
 #include <string>
-#include <unistd.h>
 #include <vector>
 import urine;
 import urine.test_support;
@@ -91,7 +92,8 @@ TEST(buffer_ring, running_dry_surfaces_as_enobufs) {
   const std::string stream = urine::test::pattern(200, 9);
   urine::test::send_all(sender.get(), stream);
 
-  raw_sqe(*ring, recv_tag, [&](abi::sqe& s) { urine::test::prep_recv_multishot(s, receiver.get(), 1); });
+  raw_sqe(*ring, recv_tag,
+          [&](abi::sqe& s) { urine::test::prep_recv_multishot(s, receiver.get(), 1); });
   ASSERT_TRUE(ring->submit());
   std::vector<provided_buffer> kept;
   std::string received;
@@ -102,7 +104,8 @@ TEST(buffer_ring, running_dry_surfaces_as_enobufs) {
       auto lease = br->take(c);
       if (!lease) {
         EXPECT_EQ(lease.error(), std::errc::no_buffer_space);
-        EXPECT_NE(lease.error().message().find("buffer group 1 ran dry"), std::string::npos) << lease.error().message();
+        EXPECT_NE(lease.error().message().find("buffer group 1 ran dry"), std::string::npos)
+            << lease.error().message();
         EXPECT_FALSE(c.more()) << "the multishot receive has stopped";
         dry = true;
         return;
@@ -121,7 +124,8 @@ TEST(buffer_ring, running_dry_surfaces_as_enobufs) {
   kept.clear();  // all four go back
   EXPECT_EQ(br->available(), 4u);
   while (received.size() < stream.size()) {
-    raw_sqe(*ring, recv_tag, [&](abi::sqe& s) { urine::test::prep_recv_multishot(s, receiver.get(), 1); });
+    raw_sqe(*ring, recv_tag,
+            [&](abi::sqe& s) { urine::test::prep_recv_multishot(s, receiver.get(), 1); });
     ASSERT_TRUE(ring->submit());
     bool stopped = false;
     while (!stopped && received.size() < stream.size()) {
@@ -138,7 +142,8 @@ TEST(buffer_ring, running_dry_surfaces_as_enobufs) {
 TEST(buffer_ring, kernel_allocated_ring_delivers_ids_and_bytes) {
   auto ring = plain_ring::create(16);
   ASSERT_TRUE(ring);
-  auto br = register_buffer_ring(*ring, {.group = 9, .entries = 4, .buffer_size = 32, .memory = buffer_ring_memory::kernel});
+  auto br = register_buffer_ring(
+      *ring, {.group = 9, .entries = 4, .buffer_size = 32, .memory = buffer_ring_memory::kernel});
   ASSERT_TRUE(br) << br.error().message();
   auto [receiver, sender] = urine::test::tcp_pair();
   for (int i = 0; i < 3; ++i) {
@@ -166,11 +171,13 @@ TEST(buffer_ring, kernel_allocated_ring_delivers_ids_and_bytes) {
 TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
   auto ring = plain_ring::create(16);
   ASSERT_TRUE(ring);
-  auto br = register_buffer_ring(*ring, {.group = 2, .entries = 2, .buffer_size = 1024, .incremental = true});
+  auto br = register_buffer_ring(
+      *ring, {.group = 2, .entries = 2, .buffer_size = 1024, .incremental = true});
   if (!br && br.error() == std::errc::invalid_argument) GTEST_SKIP() << br.error().message();
   ASSERT_TRUE(br) << br.error().message();
   auto [receiver, sender] = urine::test::unix_pair();
-  raw_sqe(*ring, recv_tag, [fd = receiver.get()](abi::sqe& s) { urine::test::prep_recv_multishot(s, fd, 2); });
+  raw_sqe(*ring, recv_tag,
+          [fd = receiver.get()](abi::sqe& s) { urine::test::prep_recv_multishot(s, fd, 2); });
   ASSERT_TRUE(ring->submit());
 
   std::vector<provided_buffer> leases;
@@ -192,10 +199,70 @@ TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
   for (std::size_t i = 0; i < leases.size(); ++i) {
     EXPECT_EQ(leases[i].id(), 0u);
     EXPECT_TRUE(leases[i].kernel_continues());
-    if (i > 0) EXPECT_EQ(leases[i].data().data(), leases[i - 1].data().data() + leases[i - 1].size());
+    if (i > 0)
+      EXPECT_EQ(leases[i].data().data(), leases[i - 1].data().data() + leases[i - 1].size());
   }
   leases.clear();
   EXPECT_EQ(br->available(), 2u) << "the partly filled buffer still belongs to the kernel";
+}
+
+TEST(buffer_ring, a_buffer_goes_back_only_after_its_last_of_more_than_65536_leases) {
+  // One buffer of 65536 + 2 bytes, consumed a byte per receive: 65538 leases on one buffer, the
+  // last delivery finishing it. Two leases released must not hand it back to the kernel.
+  constexpr std::uint32_t extra = 2;
+  constexpr std::uint32_t leases_on_one = 65536 + extra;
+  constexpr std::uint32_t batch = 4096;
+  auto ring = plain_ring::create(batch);
+  ASSERT_TRUE(ring);
+  auto br = register_buffer_ring(
+      *ring, {.group = 6, .entries = 1, .buffer_size = leases_on_one, .incremental = true});
+  if (!br && br.error() == std::errc::invalid_argument) GTEST_SKIP() << br.error().message();
+  ASSERT_TRUE(br) << br.error().message();
+  auto [receiver, sender] = urine::test::unix_pair();
+  const std::string stream = urine::test::pattern(leases_on_one + 1, 3);
+  urine::test::send_all(sender.get(), stream);
+
+  const auto receive_one_byte = [&, fd = receiver.get()](std::uint64_t tag) {
+    raw_sqe(*ring, tag, [fd](abi::sqe& s) {
+      s.opcode = static_cast<std::uint8_t>(opcode::recv);
+      s.fd = fd;
+      s.flags = bits(sqe_flags::buffer_select);
+      s.buf_group = 6;
+      s.len = 1;
+    });
+  };
+  std::vector<provided_buffer> leases;
+  leases.reserve(leases_on_one);
+  while (leases.size() < leases_on_one) {
+    const auto n =
+        std::min<std::uint32_t>(batch, leases_on_one - static_cast<std::uint32_t>(leases.size()));
+    for (std::uint32_t i = 0; i < n; ++i) receive_one_byte(recv_tag);
+    for (const auto& c : urine::test::submit_and_reap(*ring, n)) {
+      auto lease = br->take(c.res, cqe_flags(c.flags));
+      ASSERT_TRUE(lease) << lease.error().message();
+      ASSERT_EQ(lease->text(), stream.substr(leases.size(), 1));
+      leases.push_back(std::move(*lease));
+    }
+  }
+  ASSERT_FALSE(leases.back().kernel_continues()) << "the last byte finished the buffer";
+  ASSERT_EQ(br->available(), 0u);
+
+  leases.resize(leases.size() - extra);
+  EXPECT_EQ(br->available(), 0u) << "65536 leases still hold the buffer";
+  // Were it back, this receive would land at its start, under the first lease.
+  receive_one_byte(recv_tag + 1);
+  const auto refused = urine::test::submit_and_reap(*ring, 1);
+  EXPECT_EQ(refused[0].res, -ENOBUFS) << "the kernel must have no buffer to give";
+  EXPECT_EQ(leases.front().text(), stream.substr(0, 1));
+
+  leases.clear();
+  EXPECT_EQ(br->available(), 1u) << "the last lease gave it back";
+  receive_one_byte(recv_tag + 2);
+  const auto accepted = urine::test::submit_and_reap(*ring, 1);
+  auto lease = br->take(accepted[0].res, cqe_flags(accepted[0].flags));
+  ASSERT_TRUE(lease) << lease.error().message();
+  EXPECT_EQ(lease->text(), stream.substr(leases_on_one, 1));
+  EXPECT_EQ(lease->data().data(), br->buffer(0).data()) << "from the start of the returned buffer";
 }
 
 TEST(buffer_ring, refusals) {
@@ -212,7 +279,8 @@ TEST(buffer_ring, refusals) {
   auto same = register_buffer_ring(*ring, {.group = 4, .entries = 2, .buffer_size = 16});
   ASSERT_FALSE(same);
   EXPECT_EQ(same.error(), std::errc::file_exists);
-  EXPECT_NE(same.error().message().find("already in use"), std::string::npos) << same.error().message();
+  EXPECT_NE(same.error().message().find("already in use"), std::string::npos)
+      << same.error().message();
 
   // A completion without a buffer but with bytes is a misuse, said as such.
   auto stray = first->take(10, cqe_flags::none);
@@ -220,11 +288,13 @@ TEST(buffer_ring, refusals) {
   EXPECT_NE(stray.error().message().find("IOSQE_BUFFER_SELECT"), std::string::npos);
   auto foreign = first->take(5, cqe_flags(bits(cqe_flags::buffer) | (9u << cqe_buffer_shift)));
   ASSERT_FALSE(foreign);
-  EXPECT_NE(foreign.error().message().find("buffer id 9 is not in buffer group 4"), std::string::npos)
+  EXPECT_NE(foreign.error().message().find("buffer id 9 is not in buffer group 4"),
+            std::string::npos)
       << foreign.error().message();
   auto overrun = first->take(17, cqe_flags(bits(cqe_flags::buffer)));
   ASSERT_FALSE(overrun);
-  EXPECT_NE(overrun.error().message().find("overrun"), std::string::npos) << overrun.error().message();
+  EXPECT_NE(overrun.error().message().find("overrun"), std::string::npos)
+      << overrun.error().message();
   auto eof = first->take(0, cqe_flags::none);
   ASSERT_TRUE(eof);
   EXPECT_FALSE(eof->holds_buffer());

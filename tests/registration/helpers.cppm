@@ -10,6 +10,7 @@ module;
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -53,12 +54,13 @@ inline void prep_recv_multishot(abi::sqe& s, int fd, std::uint16_t group) {
   s.buf_group = group;
 }
 
-/// Copy every ready completion out (waiting for at least `n`), consuming them.
+/// Copy every ready completion out (waiting for at least `n`, each for 10 s at most), consuming
+/// them; throws when a wait fails or times out.
 template <class Ring>
 std::vector<abi::cqe> reap(Ring& ring, unsigned n) {
   std::vector<abi::cqe> out;
   while (out.size() < n) {
-    auto w = ring.wait(1);
+    auto w = ring.wait_for(1, std::chrono::seconds(10));
     if (!w) throw std::runtime_error("wait: " + w.error().message());
     ring.for_each_cqe([&](auto c) {
       out.push_back(
