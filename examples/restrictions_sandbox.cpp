@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   const auto policy = restrictions{}.allow(opcode::read).require_sqe_flags(sqe_flags::fixed_file);
   if (auto ok = policy.apply(r); !ok)
     return std::fprintf(stderr, "%s\n", ok.error().message().c_str()), 1;
-  if (auto ok = r.enable(); !ok)
+  if (auto ok = enable_rings(r); !ok)
     return std::fprintf(stderr, "%s\n", ok.error().message().c_str()), 1;
 
   const fixed_file sandboxed = (*files)[0];

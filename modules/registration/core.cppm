@@ -39,8 +39,14 @@ class ring_ref {
         flags_(ring.flags()),
         features_(ring.features()) {}
   /// A temporary ring would be closed before anything registered through it could be used.
+  /// Chosen for rvalue rings only to stop the build with a sentence, where a deleted overload
+  /// would leave a bare "invokes a deleted function".
   template <class Config>
-  ring_ref(const basic_ring<Config>&&) = delete;
+  ring_ref(const basic_ring<Config>&&) noexcept {  // NOLINT: implicit to be chosen, then refused
+    static_assert(false,
+                  "a registration needs a ring that outlives it, and a temporary ring closes at "
+                  "the end of the statement: create the ring in a variable, then register on it");
+  }
 
   /// io_uring_register(2) on the ring, counted in register_call_stats(); the kernel's result.
   [[nodiscard]] int call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept;
@@ -52,11 +58,14 @@ class ring_ref {
   [[nodiscard]] setup_flags flags() const noexcept { return flags_; }
   [[nodiscard]] feature_flags features() const noexcept { return features_; }
   /// Whether two references name the same ring object.
-  friend bool operator==(const ring_ref& a, const ring_ref& b) noexcept { return a.ring_ == b.ring_; }
+  friend bool operator==(const ring_ref& a, const ring_ref& b) noexcept {
+    return a.ring_ == b.ring_;
+  }
 
  private:
   template <class Config>
-  static int call_on(const void* ring, register_opcode op, const void* arg, std::uint32_t nr) noexcept {
+  static int call_on(const void* ring, register_opcode op, const void* arg,
+                     std::uint32_t nr) noexcept {
     return static_cast<const basic_ring<Config>*>(ring)->register_raw(op, arg, nr);
   }
 
@@ -92,6 +101,11 @@ export namespace urine::detail {
 
 /// Count a register call made outside ring_ref::call (the ring's own resize path).
 void record_call(register_opcode op, bool succeeded) noexcept;
+
+/// Why the kernel refuses to pin memory with ENOMEM, said with the numbers: ": over
+/// RLIMIT_MEMLOCK (65536 bytes for this process): ..." naming the limit in force and the
+/// CAP_IPC_LOCK rule, for the refusal's sentence (buffer tables, buffer rings).
+[[nodiscard]] std::string memlock_refusal();
 
 /// "IORING_REGISTER_BUFFERS (8 buffers)": the opcode's kernel name and what was asked.
 [[nodiscard]] std::string asked(register_opcode op, const std::string& what = {});
@@ -129,7 +143,8 @@ class ring_bound {
     if (&self != &o) {
       (void)self.unregister();
       self.*payload = std::exchange(o.*payload, empty);
-      static_cast<ring_bound&>(self).ring_ = std::exchange(static_cast<ring_bound&>(o).ring_, std::nullopt);
+      static_cast<ring_bound&>(self).ring_ =
+          std::exchange(static_cast<ring_bound&>(o).ring_, std::nullopt);
     }
     return self;
   }

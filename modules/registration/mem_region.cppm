@@ -20,13 +20,14 @@ export namespace urine {
 
 /// Who provides a region's memory.
 enum class region_memory : std::uint8_t {
-  application,  ///< urine maps anonymous memory and the kernel pins it (IORING_MEM_REGION_TYPE_USER)
+  application,  ///< urine maps anonymous memory and the kernel pins it
+                ///< (IORING_MEM_REGION_TYPE_USER)
   kernel,       ///< the kernel allocates it and urine maps it through the ring fd
 };
 
 /// An array of `abi::reg_wait` slots registered with a ring. The kernel keeps a region until
 /// the ring closes (there is no unregister), so this handle only owns the mapping, and dropping
-/// it early is harmless. Only a ring created disabled accepts it (register, then enable()).
+/// it early is harmless. Only a ring created disabled accepts it (register, then enable_rings()).
 class wait_region {
  public:
   wait_region(wait_region&& o) noexcept
@@ -37,7 +38,9 @@ class wait_region {
   ~wait_region();
 
   [[nodiscard]] std::span<abi::reg_wait> slots() const noexcept { return slots_; }
-  [[nodiscard]] std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(slots_.size()); }
+  [[nodiscard]] std::uint32_t size() const noexcept {
+    return static_cast<std::uint32_t>(slots_.size());
+  }
   [[nodiscard]] abi::reg_wait& operator[](std::uint32_t i) const noexcept { return slots_[i]; }
 
   /// Fill slot `i` for a wait with a relative timeout (and a minimum wait before a partial batch
@@ -47,15 +50,16 @@ class wait_region {
 
  private:
   friend result<wait_region> register_wait_region(ring_ref, std::uint32_t, region_memory);
-  wait_region(std::span<abi::reg_wait> slots, std::size_t mapped) noexcept : slots_(slots), mapped_(mapped) {}
+  wait_region(std::span<abi::reg_wait> slots, std::size_t mapped) noexcept
+      : slots_(slots), mapped_(mapped) {}
   std::span<abi::reg_wait> slots_;
   std::size_t mapped_ = 0;
 };
 
 /// Register `count` wait slots with `ring` (IORING_REGISTER_MEM_REGION with
 /// IORING_MEM_REGION_REG_WAIT_ARG). The ring must be disabled still, and takes one such region.
-[[nodiscard]] result<wait_region> register_wait_region(ring_ref ring, std::uint32_t count,
-                                                       region_memory memory = region_memory::application);
+[[nodiscard]] result<wait_region> register_wait_region(
+    ring_ref ring, std::uint32_t count, region_memory memory = region_memory::application);
 
 /// Submit what is prepared and wait for `wait_nr` completions with the parameters in slot
 /// `slot` of the ring's wait region (IORING_ENTER_EXT_ARG | IORING_ENTER_EXT_ARG_REG). ETIME
@@ -70,11 +74,11 @@ std::expected<unsigned, std::error_code> submit_and_wait_registered(basic_ring<C
   if (!submitted) return submitted;
   // With EXT_ARG_REG the argument is not a pointer but the byte offset of the slot in the region,
   // passed in the pointer argument because that is where the kernel reads it.
-  const int ret = ring.enter(0, wait_nr,
-                             bits(enter_flags::getevents | enter_flags::ext_arg | enter_flags::ext_arg_reg),
-                             // NOLINTNEXTLINE(performance-no-int-to-ptr)
-                             reinterpret_cast<const void*>(std::uintptr_t{slot} * sizeof(abi::reg_wait)),
-                             sizeof(abi::reg_wait));
+  const int ret = ring.enter(
+      0, wait_nr, bits(enter_flags::getevents | enter_flags::ext_arg | enter_flags::ext_arg_reg),
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
+      reinterpret_cast<const void*>(std::uintptr_t{slot} * sizeof(abi::reg_wait)),
+      sizeof(abi::reg_wait));
   if (ret < 0) return std::unexpected(errno_code(-ret));
   return ring.cq_ready();
 }

@@ -1,6 +1,8 @@
 // Registrations that share memory with the kernel: provided-buffer rings, wait regions and
 // zero-copy receive queues (declared in buf_ring, mem_region and zcrx).
 module;
+#include <sys/mman.h>
+#include <unistd.h>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -10,8 +12,6 @@ module;
 #include <optional>
 #include <span>
 #include <string>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <utility>
 module urine.registration;
 import urine.abi;
@@ -22,11 +22,14 @@ namespace urine {
 namespace {
 
 std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
-std::size_t round_to_pages(std::size_t n) noexcept { return (n + page_size() - 1) / page_size() * page_size(); }
+std::size_t round_to_pages(std::size_t n) noexcept {
+  return (n + page_size() - 1) / page_size() * page_size();
+}
 
 // Zeroed, page-aligned memory of our own (the kernel reads it as the application's).
 std::byte* map_anonymous(std::size_t size) noexcept {
-  void* m = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  void* m = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   return m == MAP_FAILED ? nullptr : static_cast<std::byte*>(m);
 }
 
@@ -88,8 +91,8 @@ result<void> buffer_ring::unregister() {
 result<std::uint32_t> buffer_ring::kernel_head() const {
   constexpr auto op = register_opcode::register_pbuf_status;
   if (!ring_bound::ring_)
-    return fail(std::errc::invalid_argument,
-                detail::asked(op, "group " + std::to_string(group_)) + ": not registered through this handle");
+    return fail(std::errc::invalid_argument, detail::asked(op, "group " + std::to_string(group_)) +
+                                                 ": not registered through this handle");
   abi::buf_status status{};
   status.buf_group = group_;
   const int ret = ring_bound::ring_->call(op, &status, 1);
@@ -100,12 +103,14 @@ result<std::uint32_t> buffer_ring::kernel_head() const {
 std::expected<provided_buffer, error> buffer_ring::take_without_buffer(std::int32_t res) const {
   const std::string group = "buffer group " + std::to_string(group_);
   if (res == -ENOBUFS)
-    return std::unexpected(error(
-        errno_code(ENOBUFS),
-        group + " ran dry: all " + std::to_string(entries()) +
-            " buffers were handed out and none given back; release the provided_buffers (or "
-            "recycle ids) and re-arm the request, which has stopped"));
-  if (res < 0) return std::unexpected(error(errno_code(-res), "a request selecting from " + group + " failed"));
+    return std::unexpected(
+        error(errno_code(ENOBUFS),
+              group + " ran dry: all " + std::to_string(entries()) +
+                  " buffers were handed out and none given back; release the provided_buffers (or "
+                  "recycle ids) and re-arm the request, which has stopped"));
+  if (res < 0)
+    return std::unexpected(
+        error(errno_code(-res), "a request selecting from " + group + " failed"));
   if (res == 0) return provided_buffer{};  // end of stream: nothing delivered, nothing taken
   return std::unexpected(error(errno_code(EINVAL), "a completion of " + std::to_string(res) +
                                                        " bytes carries no buffer of " + group +
@@ -115,8 +120,8 @@ std::expected<provided_buffer, error> buffer_ring::take_without_buffer(std::int3
 error buffer_ring::misdelivery(std::uint16_t id, std::uint32_t n) const {
   const std::string group = "buffer group " + std::to_string(group_);
   if (id > mask_)
-    return error(errno_code(EINVAL), "buffer id " + std::to_string(id) + " is not in " + group + " (" +
-                                         std::to_string(entries()) + " buffers)");
+    return error(errno_code(EINVAL), "buffer id " + std::to_string(id) + " is not in " + group +
+                                         " (" + std::to_string(entries()) + " buffers)");
   return error(errno_code(EINVAL), std::to_string(n) + " bytes at offset " +
                                        std::to_string(incremental_ ? states_[id].offset : 0) +
                                        " overrun buffer " + std::to_string(id) + " of " + group);
@@ -127,17 +132,22 @@ result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_option
   const std::string what = "group " + std::to_string(o.group) + ", " + std::to_string(o.entries) +
                            " × " + std::to_string(o.buffer_size) + " bytes";
   if (o.entries == 0 || o.entries > buffer_ring::max_entries || !std::has_single_bit(o.entries))
-    return fail(std::errc::invalid_argument, detail::asked(op, what) + ": entries must be a power of two, 1 ... " +
+    return fail(std::errc::invalid_argument, detail::asked(op, what) +
+                                                 ": entries must be a power of two, 1 ... " +
                                                  std::to_string(buffer_ring::max_entries));
   if (o.buffer_size == 0)
-    return fail(std::errc::invalid_argument, detail::asked(op, what) + ": a buffer needs at least one byte");
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, what) + ": a buffer needs at least one byte");
   const std::size_t storage_size = std::size_t{o.entries} * o.buffer_size;
   if (!o.storage.empty() && o.storage.size() < storage_size)
-    return fail(std::errc::invalid_argument, detail::asked(op, what) + ": the storage given has only " +
+    return fail(std::errc::invalid_argument, detail::asked(op, what) +
+                                                 ": the storage given has only " +
                                                  std::to_string(o.storage.size()) + " bytes");
   if (o.memory == buffer_ring_memory::kernel && ring.fd() < 0)
-    return fail(std::errc::bad_file_descriptor,
-                detail::asked(op, what) + ": kernel-allocated rings are mapped through the ring fd, and this ring has none");
+    return fail(
+        std::errc::bad_file_descriptor,
+        detail::asked(op, what) +
+            ": kernel-allocated rings are mapped through the ring fd, and this ring has none");
 
   buffer_ring br(ring);
   br.ring_bound::ring_.reset();  // nothing to unregister until the kernel says yes
@@ -162,7 +172,8 @@ result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_option
   pbuf_ring_flags flags = o.incremental ? pbuf_ring_flags::incremental : pbuf_ring_flags::none;
   if (o.memory == buffer_ring_memory::application) {
     br.ring_ = reinterpret_cast<abi::buf*>(map_anonymous(ring_size));
-    if (br.ring_ == nullptr) return fail(-errno, detail::asked(op, what) + ": mapping the ring's memory");
+    if (br.ring_ == nullptr)
+      return fail(-errno, detail::asked(op, what) + ": mapping the ring's memory");
     br.ring_mapped_ = ring_size;
     reg.ring_addr = reinterpret_cast<std::uintptr_t>(br.ring_);
   } else {
@@ -173,14 +184,17 @@ result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_option
   if (ret < 0) {
     std::string text = detail::asked(op, what);
     if (ret == -EEXIST) text += ": the group id is already in use on this ring";
+    if (ret == -ENOMEM) text += detail::memlock_refusal();
     if (ret == -EINVAL && o.incremental) text += " (incremental consumption needs kernel 6.12)";
     return fail(ret, std::move(text));
   }
   br.ring_bound::ring_ = ring;
   if (o.memory == buffer_ring_memory::kernel) {
-    const std::uint64_t offset = abi::off_pbuf_ring | (std::uint64_t{o.group} << abi::off_pbuf_shift);
+    const std::uint64_t offset =
+        abi::off_pbuf_ring | (std::uint64_t{o.group} << abi::off_pbuf_shift);
     br.ring_ = reinterpret_cast<abi::buf*>(map_ring_memory(ring.fd(), ring_size, offset));
-    if (br.ring_ == nullptr) return fail(-errno, detail::asked(op, what) + ": mapping the kernel's ring");
+    if (br.ring_ == nullptr)
+      return fail(-errno, detail::asked(op, what) + ": mapping the kernel's ring");
     br.ring_mapped_ = ring_size;
   }
   br.states_.resize(o.entries);
@@ -229,7 +243,8 @@ result<wait_region> register_wait_region(ring_ref ring, std::uint32_t count, reg
     rd.flags = bits(region_flags::type_user);
   } else if (ring.fd() < 0) {
     return fail(std::errc::bad_file_descriptor,
-                detail::asked(op, what) + ": kernel memory is mapped through the ring fd, and this ring has none");
+                detail::asked(op, what) +
+                    ": kernel memory is mapped through the ring fd, and this ring has none");
   }
   abi::mem_region_reg reg{};
   reg.region_uptr = reinterpret_cast<std::uintptr_t>(&rd);
@@ -239,13 +254,16 @@ result<wait_region> register_wait_region(ring_ref ring, std::uint32_t count, reg
     unmap(mem, size);
     std::string text = detail::asked(op, what);
     if (ret == -EINVAL)
-      text += ": wait arguments are registered on a ring created disabled (setup::disabled), before enable()";
+      text +=
+          ": wait arguments are registered on a ring created disabled (setup::disabled), before "
+          "enable_rings()";
     if (ret == -EBUSY) text += ": the ring already has a wait region";
     return fail(ret, std::move(text));
   }
   if (memory == region_memory::kernel) {
     mem = map_ring_memory(ring.fd(), size, rd.mmap_offset);
-    if (mem == nullptr) return fail(-errno, detail::asked(op, what) + ": mapping the kernel's region");
+    if (mem == nullptr)
+      return fail(-errno, detail::asked(op, what) + ": mapping the kernel's region");
   }
   return wait_region({reinterpret_cast<abi::reg_wait*>(mem), count}, size);
 }
@@ -260,11 +278,14 @@ result<zcrx_ifq> register_zcrx_ifq(ring_ref ring, const zcrx_request& req) {
                            std::to_string(req.rx_queue);
   if (req.area.empty() || reinterpret_cast<std::uintptr_t>(req.area.data()) % page_size() != 0 ||
       req.area.size() % page_size() != 0)
-    return fail(std::errc::invalid_argument, detail::asked(op, what) + ": the area must be whole, aligned pages");
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, what) + ": the area must be whole, aligned pages");
   if (req.refill_entries == 0 || !std::has_single_bit(req.refill_entries))
-    return fail(std::errc::invalid_argument, detail::asked(op, what) + ": refill entries must be a power of two");
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, what) + ": refill entries must be a power of two");
   // The refill ring: a head/tail header padded to a cache line, then the entries.
-  const std::size_t refill_size = round_to_pages(64 + std::size_t{req.refill_entries} * sizeof(abi::zcrx_rqe));
+  const std::size_t refill_size =
+      round_to_pages(64 + std::size_t{req.refill_entries} * sizeof(abi::zcrx_rqe));
   abi::region_desc rd{};
   rd.size = refill_size;
   abi::zcrx_area_reg area{};
@@ -280,14 +301,23 @@ result<zcrx_ifq> register_zcrx_ifq(ring_ref ring, const zcrx_request& req) {
   if (ret < 0) {
     std::string text = detail::asked(op, what);
     switch (-ret) {
-      case EPERM: text += ": needs CAP_NET_ADMIN"; break;
-      case EINVAL: text += ": refused (the ring needs DEFER_TASKRUN and 32-byte CQEs)"; break;
-      case ENODEV: text += ": no such network interface"; break;
-      case EOPNOTSUPP:
-        text += ": the interface cannot do zero-copy receive (it needs a NIC driver with queue "
-                "management and header/data split)";
+      case EPERM:
+        text += ": needs CAP_NET_ADMIN";
         break;
-      default: text += ": the kernel or the NIC refused zero-copy receive"; break;
+      case EINVAL:
+        text += ": refused (the ring needs DEFER_TASKRUN and 32-byte CQEs)";
+        break;
+      case ENODEV:
+        text += ": no such network interface";
+        break;
+      case EOPNOTSUPP:
+        text +=
+            ": the interface cannot do zero-copy receive (it needs a NIC driver with queue "
+            "management and header/data split)";
+        break;
+      default:
+        text += ": the kernel or the NIC refused zero-copy receive";
+        break;
     }
     return fail(ret, std::move(text));
   }
@@ -296,7 +326,8 @@ result<zcrx_ifq> register_zcrx_ifq(ring_ref ring, const zcrx_request& req) {
   ifq.offsets_ = reg.offsets;
   ifq.area_token_ = area.rq_area_token;
   ifq.refill_ = map_ring_memory(ring.fd(), refill_size, rd.mmap_offset);
-  if (ifq.refill_ == nullptr) return fail(-errno, detail::asked(op, what) + ": mapping the refill ring");
+  if (ifq.refill_ == nullptr)
+    return fail(-errno, detail::asked(op, what) + ": mapping the refill ring");
   ifq.refill_size_ = refill_size;
   return ifq;
 }

@@ -12,7 +12,7 @@ import :core;
 export namespace urine {
 
 /// An allow-list for a ring. Register it on a ring created with setup{.disabled = true}, then
-/// start the ring with enable_rings() (or ring.enable()). A ring takes restrictions once.
+/// start the ring with enable_rings(). A ring takes restrictions once.
 class restrictions {
  public:
   restrictions& allow(opcode op) noexcept {
@@ -34,7 +34,9 @@ class restrictions {
     return *this;
   }
 
-  [[nodiscard]] bool allows(opcode op) const noexcept { return ops_.test(static_cast<std::uint8_t>(op)); }
+  [[nodiscard]] bool allows(opcode op) const noexcept {
+    return ops_.test(static_cast<std::uint8_t>(op));
+  }
   [[nodiscard]] bool allows(register_opcode op) const noexcept {
     return register_ops_.test(static_cast<std::uint8_t>(op));
   }

@@ -1,6 +1,8 @@
 // The register funnel and the registered tables: buffers, files, eventfd, personalities and
 // ring fds (declared in core, buffers, files, eventfd, personality and ring_fds).
 module;
+#include <sys/resource.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -11,8 +13,6 @@ module;
 #include <optional>
 #include <span>
 #include <string>
-#include <sys/resource.h>
-#include <sys/uio.h>
 #include <utility>
 module urine.registration;
 import urine.abi;
@@ -51,6 +51,19 @@ int call_ringless(register_opcode op, const void* arg, std::uint32_t nr) noexcep
   return ret;
 }
 
+std::string memlock_refusal() {
+  ::rlimit limit{};
+  const bool known = ::getrlimit(RLIMIT_MEMLOCK, &limit) == 0;
+  if (known && limit.rlim_cur == RLIM_INFINITY)
+    return ": out of memory (RLIMIT_MEMLOCK is unlimited for this process)";
+  const std::string value =
+      known ? std::to_string(limit.rlim_cur) + " bytes for this process" : "its value unknown";
+  return ": the memory would take the user who created the ring over RLIMIT_MEMLOCK (" + value +
+         "; the kernel counts all that user's rings have pinned), a limit that does not apply "
+         "when the ring's creator held CAP_IPC_LOCK: raise the limit (setrlimit, ulimit -l) or "
+         "create the ring with CAP_IPC_LOCK";
+}
+
 std::string asked(register_opcode op, const std::string& what) {
   std::string text = "IORING_" + std::string(name(op));
   if (!what.empty()) text += " (" + what + ")";
@@ -87,17 +100,19 @@ result<void> check_buffers(std::span<const ::iovec> iov, std::span<const std::ui
                 detail::asked(op, count_of(iov.size(), "buffer")) + ": a table holds at most " +
                     std::to_string(registered_buffers::max_entries) + " buffers");
   if (!tags.empty() && tags.size() != iov.size())
-    return fail(std::errc::invalid_argument,
-                detail::asked(op, count_of(iov.size(), "buffer") + ", " + count_of(tags.size(), "tag")) +
-                    ": give one tag per buffer");
+    return fail(
+        std::errc::invalid_argument,
+        detail::asked(op, count_of(iov.size(), "buffer") + ", " + count_of(tags.size(), "tag")) +
+            ": give one tag per buffer");
   for (std::size_t i = 0; i < iov.size(); ++i) {
     if (iov[i].iov_len > registered_buffers::max_buffer_size)
       return fail(std::errc::invalid_argument,
                   detail::asked(op) + ": buffer " + std::to_string(i) + " has " +
-                      std::to_string(iov[i].iov_len) + " bytes, more than the 1 GiB the kernel pins at once");
+                      std::to_string(iov[i].iov_len) +
+                      " bytes, more than the 1 GiB the kernel pins at once");
     if (iov[i].iov_base == nullptr && iov[i].iov_len != 0)
-      return fail(std::errc::invalid_argument,
-                  detail::asked(op) + ": buffer " + std::to_string(i) + " has a length but no address");
+      return fail(std::errc::invalid_argument, detail::asked(op) + ": buffer " + std::to_string(i) +
+                                                   " has a length but no address");
   }
   return {};
 }
@@ -105,7 +120,7 @@ result<void> check_buffers(std::span<const ::iovec> iov, std::span<const std::ui
 std::unexpected<error> buffers_refused(int ret, register_opcode op, std::size_t n) {
   std::string text = detail::asked(op, count_of(n, "buffer"));
   if (ret == -EBUSY) text += ": the ring already has a buffer table (unregister it first)";
-  if (ret == -ENOMEM) text += ": cannot pin that much memory (RLIMIT_MEMLOCK?)";
+  if (ret == -ENOMEM) text += detail::memlock_refusal();
   if (ret == -EOPNOTSUPP) text += ": file-backed memory cannot be registered";
   return fail(ret, std::move(text));
 }
@@ -129,11 +144,14 @@ result<fixed_buffer> registered_buffers::at(std::uint32_t i) const {
 result<void> registered_buffers::update(std::uint32_t offset, std::span<const ::iovec> iov,
                                         std::span<const std::uint64_t> tags) {
   constexpr auto op = register_opcode::register_buffers_update;
-  if (!ring_) return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the table is not registered");
+  if (!ring_)
+    return fail(std::errc::bad_file_descriptor,
+                detail::asked(op) + ": the table is not registered");
   if (iov.empty()) return {};
   if (offset > size_ || iov.size() > size_ - offset)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, iov.size())) +
-                                                 ": out of range, the table has " + count_of(size_, "slot"));
+                                                 ": out of range, the table has " +
+                                                 count_of(size_, "slot"));
   if (auto ok = check_buffers(iov, tags, op); !ok) return ok;
   abi::rsrc_update2 up{};
   up.offset = offset;
@@ -195,21 +213,26 @@ result<registered_buffers> register_sparse_buffers(ring_ref ring, std::uint32_t 
   return registered_buffers(ring, count);
 }
 
-result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers& source, clone_range range) {
+result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers& source,
+                                         clone_range range) {
   constexpr auto op = register_opcode::register_clone_buffers;
   if (!source.ring_)
-    return fail(std::errc::invalid_argument, detail::asked(op) + ": the source table is not registered");
-  const std::uint32_t count = range.count != 0 ? range.count : source.size_ - std::min(range.source_offset, source.size_);
-  if (range.source_offset > source.size_ || count > source.size_ - range.source_offset || count == 0)
     return fail(std::errc::invalid_argument,
-                detail::asked(op, slots(range.source_offset, count)) + ": out of range, the source table has " +
-                    count_of(source.size_, "slot"));
+                detail::asked(op) + ": the source table is not registered");
+  const std::uint32_t count =
+      range.count != 0 ? range.count : source.size_ - std::min(range.source_offset, source.size_);
+  if (range.source_offset > source.size_ || count > source.size_ - range.source_offset ||
+      count == 0)
+    return fail(std::errc::invalid_argument, detail::asked(op, slots(range.source_offset, count)) +
+                                                 ": out of range, the source table has " +
+                                                 count_of(source.size_, "slot"));
   if (range.offset > registered_buffers::max_entries - count)
-    return fail(std::errc::invalid_argument,
-                detail::asked(op) + ": destination " + slots(range.offset, count) + " exceed " +
-                    std::to_string(registered_buffers::max_entries));
+    return fail(std::errc::invalid_argument, detail::asked(op) + ": destination " +
+                                                 slots(range.offset, count) + " exceed " +
+                                                 std::to_string(registered_buffers::max_entries));
   if (*source.ring_ == ring)
-    return fail(std::errc::invalid_argument, detail::asked(op) + ": source and destination are the same ring");
+    return fail(std::errc::invalid_argument,
+                detail::asked(op) + ": source and destination are the same ring");
   abi::clone_buffers arg{};
   const ring_ref& src = *source.ring_;
   // A source ring without an fd is named by its registered index (which this thread registered).
@@ -238,14 +261,15 @@ namespace {
 result<void> check_files(std::size_t n, std::span<const std::uint64_t> tags, register_opcode op) {
   if (n == 0) return fail(std::errc::invalid_argument, detail::asked(op, "no files given"));
   if (n > registered_files::max_entries)
-    return fail(std::errc::invalid_argument, detail::asked(op, count_of(n, "file")) +
-                                                 ": a table holds at most " +
-                                                 std::to_string(registered_files::max_entries) + " files");
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, count_of(n, "file")) + ": a table holds at most " +
+                    std::to_string(registered_files::max_entries) + " files");
   ::rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && n > limit.rlim_cur)
-    return fail(std::errc::too_many_files_open,
-                detail::asked(op, count_of(n, "file")) + ": more than RLIMIT_NOFILE (" +
-                    std::to_string(limit.rlim_cur) + ") allows");
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      n > limit.rlim_cur)
+    return fail(std::errc::too_many_files_open, detail::asked(op, count_of(n, "file")) +
+                                                    ": more than RLIMIT_NOFILE (" +
+                                                    std::to_string(limit.rlim_cur) + ") allows");
   if (!tags.empty() && tags.size() != n)
     return fail(std::errc::invalid_argument,
                 detail::asked(op, count_of(n, "file") + ", " + count_of(tags.size(), "tag")) +
@@ -271,7 +295,8 @@ registered_files::~registered_files() { (void)unregister(); }
 result<fixed_file> registered_files::at(std::uint32_t i) const {
   if (i >= size_)
     return fail(std::errc::invalid_argument, "registered file " + std::to_string(i) +
-                                                 " is out of range: the table has " + count_of(size_, "slot"));
+                                                 " is out of range: the table has " +
+                                                 count_of(size_, "slot"));
   return fixed_file(i);
 }
 
@@ -281,12 +306,16 @@ result<unsigned> registered_files::update(std::uint32_t offset, std::span<const 
 
 result<unsigned> registered_files::update(std::uint32_t offset, std::span<const int> fds,
                                           std::span<const std::uint64_t> tags) {
-  const auto op = tags.empty() ? register_opcode::register_files_update : register_opcode::register_files_update2;
-  if (!ring_) return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the table is not registered");
+  const auto op = tags.empty() ? register_opcode::register_files_update
+                               : register_opcode::register_files_update2;
+  if (!ring_)
+    return fail(std::errc::bad_file_descriptor,
+                detail::asked(op) + ": the table is not registered");
   if (fds.empty()) return 0u;
   if (offset > size_ || fds.size() > size_ - offset)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, fds.size())) +
-                                                 ": out of range, the table has " + count_of(size_, "slot"));
+                                                 ": out of range, the table has " +
+                                                 count_of(size_, "slot"));
   if (!tags.empty() && tags.size() != fds.size())
     return fail(std::errc::invalid_argument, detail::asked(op) + ": give one tag per file");
   int ret;
@@ -313,10 +342,13 @@ result<unsigned> registered_files::update(std::uint32_t offset, std::span<const 
 
 result<void> registered_files::set_alloc_range(std::uint32_t offset, std::uint32_t count) {
   constexpr auto op = register_opcode::register_file_alloc_range;
-  if (!ring_) return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the table is not registered");
+  if (!ring_)
+    return fail(std::errc::bad_file_descriptor,
+                detail::asked(op) + ": the table is not registered");
   if (count == 0 || offset > size_ || count > size_ - offset)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, count)) +
-                                                 ": not inside the table of " + count_of(size_, "slot"));
+                                                 ": not inside the table of " +
+                                                 count_of(size_, "slot"));
   abi::file_index_range range{};
   range.off = offset;
   range.len = count;
@@ -346,7 +378,8 @@ result<registered_files> register_files(ring_ref ring, std::span<const int> fds)
 result<registered_files> register_files(ring_ref ring, std::span<const int> fds,
                                         std::span<const std::uint64_t> tags) {
   constexpr auto op = register_opcode::register_files2;
-  if (auto ok = check_files(fds.size(), tags, op); !ok) return std::unexpected(std::move(ok.error()));
+  if (auto ok = check_files(fds.size(), tags, op); !ok)
+    return std::unexpected(std::move(ok.error()));
   const int ret = register_rsrc2(ring, op, static_cast<std::uint32_t>(fds.size()), fds.data(),
                                  tags.empty() ? nullptr : tags.data(), false);
   if (ret < 0) return files_refused(ret, op, fds.size());
@@ -381,7 +414,8 @@ result<void> registered_eventfd::unregister() {
 result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd, eventfd_mode mode) {
   const auto op = mode == eventfd_mode::async_only ? register_opcode::register_eventfd_async
                                                    : register_opcode::register_eventfd;
-  if (eventfd < 0) return fail(std::errc::bad_file_descriptor, detail::asked(op, "fd " + std::to_string(eventfd)));
+  if (eventfd < 0)
+    return fail(std::errc::bad_file_descriptor, detail::asked(op, "fd " + std::to_string(eventfd)));
   const int ret = ring.call(op, &eventfd, 1);
   if (ret < 0) {
     std::string text = detail::asked(op, "fd " + std::to_string(eventfd));
@@ -442,7 +476,8 @@ result<registered_ring_index> register_ring_fd(ring_ref ring, int fd, std::uint3
   constexpr auto op = register_opcode::register_ring_fds;
   if (fd < 0) fd = ring.fd();
   if (fd < 0)
-    return fail(std::errc::bad_file_descriptor, detail::asked(op) + ": the ring has no fd (REGISTERED_FD_ONLY)");
+    return fail(std::errc::bad_file_descriptor,
+                detail::asked(op) + ": the ring has no fd (REGISTERED_FD_ONLY)");
   if (slot != any_ring_slot && slot >= max_registered_ring_fds)
     return fail(std::errc::invalid_argument, detail::asked(op, "slot " + std::to_string(slot)) +
                                                  ": a thread has slots 0 ... " +
@@ -457,7 +492,9 @@ result<registered_ring_index> register_ring_fd(ring_ref ring, int fd, std::uint3
     if (ret == -EOPNOTSUPP) text += ": not an io_uring fd";
     return fail(ret, std::move(text));
   }
-  if (ret != 1) return fail(std::errc::no_buffer_space, detail::asked(op, "fd " + std::to_string(fd)) + ": no free slot");
+  if (ret != 1)
+    return fail(std::errc::no_buffer_space,
+                detail::asked(op, "fd " + std::to_string(fd)) + ": no free slot");
   return registered_ring_index(ring, up.offset);
 }
 
@@ -467,8 +504,10 @@ namespace urine::detail {
 
 result<ring_ref> ring_bound::release_for(register_opcode op) {
   if (!ring_)
-    return fail(std::errc::invalid_argument,
-                asked(op) + ": nothing is registered through this handle (already unregistered, or moved from)");
+    return fail(
+        std::errc::invalid_argument,
+        asked(op) +
+            ": nothing is registered through this handle (already unregistered, or moved from)");
   const ring_ref ring = *ring_;
   ring_.reset();
   return ring;

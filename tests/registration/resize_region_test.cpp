@@ -75,7 +75,8 @@ TEST(resize_rings, shrink_refuses_to_drop_and_then_succeeds) {
   auto too_small = resize_rings(*ring, 4, 8);
   ASSERT_FALSE(too_small);
   EXPECT_EQ(too_small.error(), std::errc::value_too_large);
-  EXPECT_NE(too_small.error().message().find("in flight"), std::string::npos) << too_small.error().message();
+  EXPECT_NE(too_small.error().message().find("in flight"), std::string::npos)
+      << too_small.error().message();
   EXPECT_EQ(ring->cq_ready(), 12u) << "a refused resize leaves the ring as it was";
 
   // Reap nine, prepare two, and shrink around the three left.
@@ -126,7 +127,7 @@ TEST(wait_region, a_registered_slot_times_the_wait) {
     ASSERT_TRUE(ring) << ring.error().message();
     auto region = register_wait_region(*ring, 4, memory);
     ASSERT_TRUE(region) << region.error().message();
-    ASSERT_TRUE(ring->enable());
+    ASSERT_TRUE(enable_rings(*ring));
     EXPECT_EQ(region->size(), 4u);
     region->set_timeout(2, std::chrono::milliseconds(40));
 
@@ -151,7 +152,8 @@ TEST(wait_region, a_running_ring_refuses_it) {
   ASSERT_TRUE(ring);
   auto region = register_wait_region(*ring, 4);
   ASSERT_FALSE(region);
-  EXPECT_NE(region.error().message().find("created disabled"), std::string::npos) << region.error().message();
+  EXPECT_NE(region.error().message().find("created disabled"), std::string::npos)
+      << region.error().message();
   auto none = register_wait_region(*ring, 0);
   ASSERT_FALSE(none);
 }
