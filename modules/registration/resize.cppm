@@ -1,6 +1,6 @@
 // Resizing a live ring (REGISTER_RESIZE_RINGS, 6.13): new SQ and CQ sizes without tearing the
 // ring down. The kernel copies prepared SQEs and unreaped CQEs into the new rings, so nothing in
-// flight is lost; the ring object re-maps and re-reads its pointers (basic_ring::resize).
+// flight is lost; the ring object re-maps and re-reads its pointers (detail::resize_ring).
 module;
 #include <cstdint>
 #include <system_error>
@@ -18,7 +18,7 @@ template <class Config>
 result<void> resize_rings(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries = 0) {
   static_assert(basic_ring<Config>::is_deferred,
                 "resize_rings(): the kernel resizes only DEFER_TASKRUN rings (ring<defer_task_run<>, ...>)");
-  auto r = ring.resize(sq_entries, cq_entries);
+  auto r = detail::resize_ring(ring, sq_entries, cq_entries);
   // The call goes through the ring's own register path; count it like the others, unless the
   // ring refused before asking the kernel (its own refusals carry generic, not system, codes).
   if (r || r.error().code().category() == std::system_category())

@@ -11,6 +11,7 @@ module;
 #include <expected>
 #include <span>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 export module urine.ring:basic_ring;
 import urine.abi;
@@ -18,6 +19,7 @@ import :policies;
 import :config;
 import :completion;
 import :setup;
+import :queues;
 
 export namespace urine {
 
@@ -27,6 +29,14 @@ struct sqe_options {
   /// A personality id from the registration module (0: the submitting task's own credentials).
   std::uint16_t personality = 0;
 };
+
+template <class Config>
+class basic_ring;
+
+namespace detail {
+template <class Config>
+result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries);
+}  // namespace detail
 
 template <class Config>
 class basic_ring {
@@ -65,11 +75,13 @@ class basic_ring {
     return basic_ring(std::move(*core));
   }
 
-  basic_ring(basic_ring&& o) noexcept : core_(std::move(o.core_)) { adopt_indices(o); }
+  /// Moving leaves `o` a ring without queues: it accepts no SQE, finds no completion, and its
+  /// system calls fail with EBADF; destroying or assigning to it is fine.
+  basic_ring(basic_ring&& o) noexcept : core_(std::move(o.core_)) { adopt(o); }
   basic_ring& operator=(basic_ring&& o) noexcept {
     if (this != &o) {
       core_ = std::move(o.core_);
-      adopt_indices(o);
+      adopt(o);
     }
     return *this;
   }
@@ -77,13 +89,16 @@ class basic_ring {
   basic_ring& operator=(const basic_ring&) = delete;
   ~basic_ring() = default;
 
+  /// Whether the ring has its kernel queues: false once moved from, or closed by a failed resize.
+  [[nodiscard]] explicit operator bool() const noexcept { return !is_detached(); }
+
   // ---- submission ------------------------------------------------------------------------------
 
   /// The next free SQE, or nullptr when the SQ is full (submit, then try again). The SQE's
   /// contents are whatever was there before: prepare every field, or use push().
   [[nodiscard]] inline sqe_type* get_sqe() noexcept {
-    if (sq_tail_ == sq_limit_ && !make_room()) [[unlikely]] return nullptr;
-    return &sqes_[sq_tail_++ & sq_mask_];
+    if (sq_.tail == sq_.limit && !make_room()) [[unlikely]] return nullptr;
+    return &sq_.sqes[sq_.tail++ & sq_.mask];
   }
 
   /// Prepare `op` in the next SQE; false when the SQ is full. The SQE is cleared first, so an
@@ -91,11 +106,21 @@ class basic_ring {
   template <class Op>
   [[nodiscard]] inline bool push(const Op& op, user_data data = {}, sqe_options options = {}) noexcept {
     check_operation<Op>();
-    // Tested on the indices, not on a null SQE pointer: the compiler cannot prove &sqes_[i]
+    // Tested on the indices, not on a null SQE pointer: the compiler cannot prove &sqes[i]
     // non-null, so a pointer test would cost a compare per SQE.
-    if (sq_tail_ == sq_limit_ && !make_room()) [[unlikely]] return false;
-    fill_next(sqes_, sq_mask_, sq_tail_, op, data, options);
+    if (sq_.tail == sq_.limit && !make_room()) [[unlikely]] return false;
+    fill_next(sq_.sqes, sq_.mask, sq_.tail, op, data, options);
     return true;
+  }
+
+  /// A user data that is neither an integer, a pointer nor a urine::user_data.
+  template <class Op, class Data>
+    requires(!std::is_convertible_v<Data, user_data>)
+  bool push(const Op&, Data&&, sqe_options = {}) noexcept {
+    static_assert(std::is_convertible_v<Data, user_data>,
+                  "push(): the user data must be an integer, a pointer or a urine::user_data (it "
+                  "travels as 64 bits to the completion); convert other values explicitly");
+    return false;
   }
 
   /// SQ room for a batch, tested once by reserve(): its pushes test nothing. The SQEs go to the
@@ -115,20 +140,20 @@ class basic_ring {
     template <class Op>
     inline void push(const Op& op, user_data data = {}, sqe_options options = {}) noexcept {
       check_operation<Op>();
-      assert(static_cast<std::int32_t>(end_ - ring_->sq_tail_) > 0 &&
+      assert(static_cast<std::int32_t>(end_ - ring_->sq_.tail) > 0 &&
              "reservation::push: more SQEs than were reserved");
-      fill_next(sqes_, mask_, ring_->sq_tail_, op, data, options);
+      fill_next(sqes_, mask_, ring_->sq_.tail, op, data, options);
     }
 
     /// Reserved SQEs not pushed yet.
-    [[nodiscard]] inline unsigned remaining() const noexcept { return end_ - ring_->sq_tail_; }
+    [[nodiscard]] inline unsigned remaining() const noexcept { return end_ - ring_->sq_.tail; }
 
    private:
     friend basic_ring;
     // The SQE array and mask are copied: a copy the compiler keeps in registers, where members of
     // the ring would be reloaded after every SQE store (an SQE's byte fields may alias them).
     inline reservation(basic_ring& r, unsigned n) noexcept
-        : ring_(&r), sqes_(r.sqes_), mask_(r.sq_mask_), end_(r.sq_tail_ + n) {}
+        : ring_(&r), sqes_(r.sq_.sqes), mask_(r.sq_.mask), end_(r.sq_.tail + n) {}
 
     basic_ring* ring_;
     sqe_type* sqes_;
@@ -138,22 +163,22 @@ class basic_ring {
 
   /// Room for `n` SQEs, or the reason there is none: EAGAIN when the SQ has fewer than `n` free
   /// entries now (submit, or on SQPOLL rings wait_for_sq_space(), then reserve again), EINVAL when
-  /// `n` is more than the SQ holds.
+  /// `n` is more than the SQ holds, EBADF on a ring without queues.
   [[nodiscard]] inline std::expected<reservation, std::error_code> reserve(unsigned n) noexcept {
-    if (sq_limit_ - sq_tail_ < n && !make_room(n)) [[unlikely]]
-      return std::unexpected(errno_code(n > sq_entries_ ? EINVAL : EAGAIN));
+    if (sq_.limit - sq_.tail < n && !make_room(n)) [[unlikely]]
+      return std::unexpected(no_room(n));
     return reservation(*this, n);
   }
 
   /// SQEs prepared and not yet consumed by the kernel.
-  [[nodiscard]] unsigned sq_ready() const noexcept { return sq_tail_ - load_sq_head(); }
+  [[nodiscard]] unsigned sq_ready() const noexcept { return sq_.tail - load_sq_head(); }
   /// Free SQ entries.
   [[nodiscard]] unsigned sq_space_left() const noexcept {
-    return sq_entries_ - (sq_tail_ - load_sq_head());
+    return sq_.entries - (sq_.tail - load_sq_head());
   }
-  [[nodiscard]] unsigned sq_entries() const noexcept { return sq_entries_; }
+  [[nodiscard]] unsigned sq_entries() const noexcept { return sq_.entries; }
   /// SQEs the kernel dropped as invalid (the SQ ring's dropped counter).
-  [[nodiscard]] unsigned sq_dropped() const noexcept { return order::load_relaxed(sq_kdropped_); }
+  [[nodiscard]] unsigned sq_dropped() const noexcept { return order::load_relaxed(sq_.kdropped); }
 
   /// Hand prepared SQEs to the kernel. Returns how many it consumed. With nothing prepared (and,
   /// on SQPOLL rings, the thread awake), no system call.
@@ -172,12 +197,7 @@ class basic_ring {
   inline submit_result submit_and_wait_for(unsigned wait_nr, std::chrono::nanoseconds timeout,
                                            std::chrono::microseconds min_wait = {}) noexcept {
     const unsigned pending = publish_sq();
-    std::uint32_t flags = 0;
-    if constexpr (is_sqpoll) {
-      order::full_fence();
-      if (any(sq_flags(), sq_ring_flags::need_wakeup)) flags |= bits(enter_flags::sq_wakeup);
-    }
-    const int ret = enter_with_timeout(pending, wait_nr, flags, timeout, min_wait);
+    const int ret = enter_with_timeout(pending, wait_nr, wakeup_flag(), timeout, min_wait);
     if (ret < 0) return std::unexpected(errno_code(-ret));
     if constexpr (is_sqpoll)
       return pending;
@@ -186,18 +206,18 @@ class basic_ring {
   }
 
   /// SQPOLL rings: block until the kernel thread has made room in a full SQ (IORING_ENTER_SQ_WAIT).
-  inline submit_result wait_for_sq_space() noexcept
-    requires is_sqpoll
-  {
+  inline submit_result wait_for_sq_space() noexcept {
+    static_assert(is_sqpoll,
+                  "wait_for_sq_space(): only an sqpoll ring's kernel thread frees SQ entries by "
+                  "itself; on other rings, submit() frees them");
     const int ret = enter(0, 0, bits(enter_flags::sq_wait));
     if (ret < 0) return std::unexpected(errno_code(-ret));
     return sq_space_left();
   }
 
   /// SQPOLL rings: whether the kernel thread is asleep and the next submit must wake it.
-  [[nodiscard]] bool needs_wakeup() const noexcept
-    requires is_sqpoll
-  {
+  [[nodiscard]] bool needs_wakeup() const noexcept {
+    static_assert(is_sqpoll, "needs_wakeup(): only an sqpoll ring has a kernel thread to wake");
     order::full_fence();
     return any(sq_flags(), sq_ring_flags::need_wakeup);
   }
@@ -209,14 +229,17 @@ class basic_ring {
   /// with cqe_seen() before peeking again.
   [[nodiscard]] inline completion_type peek_cqe() noexcept {
     for (bool flushed = false;;) {
-      const std::uint32_t tail = order::load_acquire(cq_ktail_);
-      if (cq_head_ != tail) {
-        const cqe_type* e = &cqes_[cq_head_ & cq_mask_];
+      const std::uint32_t ready = cq_slots_ready();
+      if (ready != 0) {
+        const cqe_type* e = &cq_.cqes[cq_.head & cq_.mask];
         if constexpr (cqe_policy::mixed) {
           if (e->flags & bits(cqe_flags::skip)) [[unlikely]] {
             advance_slots(1);
             continue;
           }
+          // Both halves of a big entry are published together; half of one is not an entry yet.
+          if ((e->flags & bits(cqe_flags::big)) && ready < 2) [[unlikely]]
+            return {};
         }
         return completion_type(e);
       }
@@ -246,13 +269,18 @@ class basic_ring {
     }
   }
 
-  /// Wait until at least `n` completions are ready (CQ slots on a cqe_mixed ring); returns how many are.
+  /// Wait until at least `n` CQ slots hold completions, and return how many do. The CQ holds
+  /// at most cq_entries() of them, so `n` is capped there: the same answer on every policy set
+  /// (the kernel caps a plain ring's wait alike). On a cqe_mixed ring a big entry fills two slots.
   inline submit_result wait(unsigned n = 1) noexcept {
+    if (n > cq_.entries) n = cq_.entries != 0 ? cq_.entries : 1;
     for (;;) {
       const unsigned ready = cq_ready();
       if (ready >= n) return ready;
       const int ret = enter(0, n, bits(enter_flags::getevents));
       if (ret < 0) return std::unexpected(errno_code(-ret));
+      // Without IOPOLL or deferred task work, the kernel returns only once `n` are there (or a
+      // signal came); otherwise it may return early and the test above decides.
       if constexpr (!is_iopoll && !is_deferred) return cq_ready();
     }
   }
@@ -266,64 +294,28 @@ class basic_ring {
     return cq_ready();
   }
 
-  /// Call `fn(completion)` for every ready completion, then consume them all at once.
+  /// Call `fn(completion)` for every ready completion, then consume them all at once. Returns
+  /// how many there were.
   template <class Fn>
   inline unsigned for_each_cqe(Fn&& fn) noexcept(noexcept(fn(std::declval<completion_type>()))) {
-    const std::uint32_t first = cq_head_;
-    std::uint32_t tail = order::load_acquire(cq_ktail_);
-    // An empty ring returns here, so the walk below starts without a test of its own.
-    if (tail == first) {
-      if (!needs_flush()) return 0;
-      (void)get_events();
-      tail = order::load_acquire(cq_ktail_);
-      if (tail == first) return 0;
-    }
-    std::uint32_t head = first;
-    unsigned count = 0;
-    if constexpr (cqe_policy::mixed) {
-      while (head != tail) {
-        const cqe_type* e = &cqes_[head & cq_mask_];
-        if (e->flags & bits(cqe_flags::skip)) {
-          ++head;
-          continue;
-        }
-        head += (e->flags & bits(cqe_flags::big)) ? 2 : 1;
-        fn(completion_type(e));
-        ++count;
-      }
-    } else {
-      // One slot per completion: the count is the distance walked, with no second counter.
-      do fn(completion_type(&cqes_[head & cq_mask_]));
-      while (++head != tail);
-      count = tail - first;
-    }
-    cq_head_ = head;
-    order::store_release(cq_khead_, head);
-    return count;
+    return reap(~0u, fn);
   }
 
   /// Copy up to out.size() ready completions out of the ring and consume them.
   inline unsigned copy_cqes(std::span<copied_cqe_type> out) noexcept {
-    unsigned n = 0;
-    while (n < out.size()) {
-      const completion_type c = peek_cqe();
-      if (!c) break;
-      copied_cqe_type copy{};
-      std::memcpy(&copy, &c.raw(), entry_size(c));
-      out[n++] = copy;
-      cqe_seen(c);
-    }
-    return n;
+    copied_cqe_type* to = out.data();
+    return reap(static_cast<std::uint32_t>(out.size()), [&to](completion_type c) noexcept {
+      *to = copied_cqe_type{};
+      std::memcpy(to++, &c.raw(), entry_size(c));
+    });
   }
 
   /// Ready completions (CQ slots), without entering the kernel.
-  [[nodiscard]] unsigned cq_ready() const noexcept {
-    return order::load_acquire(cq_ktail_) - cq_head_;
-  }
-  [[nodiscard]] unsigned cq_entries() const noexcept { return cq_entries_; }
+  [[nodiscard]] unsigned cq_ready() const noexcept { return cq_slots_ready(); }
+  [[nodiscard]] unsigned cq_entries() const noexcept { return cq_.entries; }
   /// Completions the kernel could not deliver at all (the CQ ring's overflow counter). With
   /// IORING_FEAT_NODROP this stays 0: overflowed completions wait in the kernel instead.
-  [[nodiscard]] unsigned cq_overflow() const noexcept { return order::load_relaxed(cq_koverflow_); }
+  [[nodiscard]] unsigned cq_overflow() const noexcept { return order::load_relaxed(cq_.koverflow); }
   /// Whether completions are waiting in the kernel's overflow list for room in the CQ.
   [[nodiscard]] bool cq_has_overflow() const noexcept {
     return any(sq_flags(), sq_ring_flags::cq_overflow);
@@ -342,9 +334,9 @@ class basic_ring {
 
   /// Turn eventfd notifications for this ring off or on (IORING_CQ_EVENTFD_DISABLED).
   void set_eventfd_enabled(bool enabled) noexcept {
-    std::uint32_t f = order::load_relaxed(cq_kflags_);
+    std::uint32_t f = order::load_relaxed(cq_.kflags);
     f = enabled ? (f & ~bits(cq_ring_flags::eventfd_disabled)) : (f | bits(cq_ring_flags::eventfd_disabled));
-    order::store_release(cq_kflags_, f);
+    order::store_release(cq_.kflags, f);
   }
 
   // ---- raw access and state --------------------------------------------------------------------
@@ -352,7 +344,11 @@ class basic_ring {
   /// io_uring_enter(2) on this ring (through the registered index when the policy says so).
   inline int enter(unsigned to_submit, unsigned min_complete, std::uint32_t flags,
                    const void* arg = nullptr, std::size_t arg_size = abi::kernel_sigset_size) noexcept {
-    if constexpr (has_registered_fd) flags |= bits(enter_flags::registered_ring);
+    if constexpr (has_registered_fd) {
+      // Index -1 would read as a huge index (EINVAL); a ring without queues answers as its fd would.
+      if (enter_fd_ < 0) [[unlikely]] return -EBADF;
+      flags |= bits(enter_flags::registered_ring);
+    }
     return abi::io_uring_enter(enter_fd_, to_submit, min_complete, flags, arg, arg_size);
   }
 
@@ -361,30 +357,7 @@ class basic_ring {
     return core_.do_register(op, arg, nr);
   }
 
-  /// Start a ring created with setup::disabled (IORING_REGISTER_ENABLE_RINGS).
-  result<void> enable() noexcept {
-    const int ret = register_raw(register_opcode::register_enable_rings, nullptr, 0);
-    if (ret < 0) return fail(ret, "IORING_REGISTER_ENABLE_RINGS");
-    return {};
-  }
-
-  /// Resize the SQ and CQ rings in place (IORING_REGISTER_RESIZE_RINGS, 6.13; the kernel resizes
-  /// only DEFER_TASKRUN rings). The public face is urine.registration's resize_rings(). This is
-  /// the one place outside creation where the kernel moves the shared memory under us: prepared
-  /// SQEs are published first so the kernel copies them along (it copies head...tail), and after
-  /// the remap every cached pointer and mask is re-read. The SQ tail is the kernel's copy of ours,
-  /// so local indices stay as they were; SQEs and completions obtained earlier are invalid.
-  result<void> resize(std::uint32_t sq_entries, std::uint32_t cq_entries) {
-    (void)publish_sq();
-    order::store_release(cq_khead_, cq_head_);
-    if (auto r = core_.resize(sq_entries, cq_entries, shape()); !r) return r;
-    const std::uint32_t tail = sq_tail_;
-    map_indices();
-    sq_tail_ = sq_published_ = tail;
-    return {};
-  }
-
-  /// The ring's fd (-1 for a REGISTERED_FD_ONLY ring).
+  /// The ring's fd (-1 for a REGISTERED_FD_ONLY ring, or a ring without queues).
   [[nodiscard]] int fd() const noexcept { return core_.fd(); }
   /// The registered ring index (-1 when not registered).
   [[nodiscard]] int registered_index() const noexcept { return core_.registered_index(); }
@@ -394,7 +367,9 @@ class basic_ring {
   [[nodiscard]] const abi::params& params() const noexcept { return core_.params(); }
 
  private:
-  explicit basic_ring(detail::ring_core core) noexcept : core_(std::move(core)) { map_indices(); }
+  friend result<void> detail::resize_ring<Config>(basic_ring&, std::uint32_t, std::uint32_t);
+
+  explicit basic_ring(detail::ring_core core) noexcept : core_(std::move(core)) { map_queues(); }
 
   static constexpr detail::ring_shape shape() noexcept {
     std::uint32_t idle = 0;
@@ -403,9 +378,7 @@ class basic_ring {
       idle = poll_policy::idle_ms;
       cpu = poll_policy::cpu;
     }
-    return {Config::flags, sizeof(sqe_type),
-            cqe_policy::has_big && !cqe_policy::mixed ? 32u : 16u, idle, cpu,
-            fd_policy::registered};
+    return {Config::flags, sizeof(sqe_type), sizeof(cqe_type), idle, cpu, fd_policy::registered};
   }
 
   template <class Op>
@@ -446,33 +419,6 @@ class basic_ring {
     tail = at + 1;
   }
 
-  /// Publish the SQ tail and enter the kernel. With `SkipIdle` (submit()), nothing to submit
-  /// returns without a system call; waiting callers do not pay for that test.
-  template <bool SkipIdle>
-  inline submit_result submit_pending(unsigned wait_nr) noexcept {
-    const unsigned pending = publish_sq();
-    std::uint32_t flags = wait_nr > 0 ? bits(enter_flags::getevents) : 0;
-    if constexpr (is_sqpoll) {
-      // The kernel thread may have gone to sleep before seeing the new tail: the full fence orders
-      // our tail store before the flag load, pairing with the thread's own barrier.
-      order::full_fence();
-      if (any(sq_flags(), sq_ring_flags::need_wakeup)) flags |= bits(enter_flags::sq_wakeup);
-      if (flags == 0) return pending;
-      const int ret = enter(pending, wait_nr, flags);
-      if (ret < 0) [[unlikely]]
-        return std::unexpected(errno_code(-ret));
-      return pending;
-    } else {
-      if constexpr (SkipIdle) {
-        if (pending == 0 && wait_nr == 0) return 0u;
-      }
-      const int ret = enter(pending, wait_nr, flags);
-      if (ret < 0) [[unlikely]]
-        return std::unexpected(errno_code(-ret));
-      return consumed(ret);
-    }
-  }
-
   template <class Op>
   static inline void fill(sqe_type& entry, const Op& op, user_data data, sqe_options options) noexcept {
     if constexpr (is_sqe128) {
@@ -497,44 +443,93 @@ class basic_ring {
     s.personality = options.personality;
   }
 
+  /// Publish the SQ tail and enter the kernel. With `SkipIdle` (submit()), nothing to submit
+  /// returns without a system call; waiting callers do not pay for that test.
+  template <bool SkipIdle>
+  inline submit_result submit_pending(unsigned wait_nr) noexcept {
+    const unsigned pending = publish_sq();
+    std::uint32_t flags = wait_nr > 0 ? bits(enter_flags::getevents) : 0;
+    if constexpr (is_sqpoll) {
+      flags |= wakeup_flag();
+      if (flags == 0) [[likely]]
+        return idle_submit(pending);
+      const int ret = enter(pending, wait_nr, flags);
+      if (ret < 0) [[unlikely]]
+        return std::unexpected(errno_code(-ret));
+      return pending;
+    } else {
+      if constexpr (SkipIdle) {
+        if (pending == 0 && wait_nr == 0) return idle_submit(0);
+      }
+      const int ret = enter(pending, wait_nr, flags);
+      if (ret < 0) [[unlikely]]
+        return std::unexpected(errno_code(-ret));
+      return consumed(ret);
+    }
+  }
+
+  /// A submit that needs no system call: `pending` SQEs went to the SQ thread, or there was
+  /// nothing to do. A ring without queues says so, as the system call would.
+  inline submit_result idle_submit(unsigned pending) const noexcept {
+    if (is_detached()) [[unlikely]] return std::unexpected(errno_code(EBADF));
+    return pending;
+  }
+
+  /// SQPOLL rings: the enter flag that wakes the kernel thread if it fell asleep before seeing
+  /// the new tail (0 when it is awake; always 0 on other rings).
+  inline std::uint32_t wakeup_flag() const noexcept {
+    if constexpr (is_sqpoll) {
+      // The full fence orders our tail store before the flag load, pairing with the thread's own
+      // barrier.
+      order::full_fence();
+      if (any(sq_flags(), sq_ring_flags::need_wakeup)) return bits(enter_flags::sq_wakeup);
+    }
+    return 0;
+  }
+
   /// Publish the local SQ tail. Without SQPOLL, returns how many SQEs the kernel has yet to
   /// consume (anything an earlier enter left is submitted again with the new ones); with SQPOLL,
   /// how many this call handed to the thread.
   inline unsigned publish_sq() noexcept {
     // A plain store on x86 and cheaper than testing whether the tail moved.
-    order::store_release(sq_ktail_, sq_tail_);
+    order::store_release(sq_.ktail, sq_.tail);
     if constexpr (is_sqpoll) {
-      const unsigned fresh = sq_tail_ - sq_published_;
-      sq_published_ = sq_tail_;
+      const unsigned fresh = sq_.tail - sq_.published;
+      sq_.published = sq_.tail;
       return fresh;
     } else {
-      return sq_tail_ - (sq_limit_ - sq_entries_);
+      return sq_.tail - (sq_.limit - sq_.entries);
     }
   }
 
   /// Without SQPOLL the kernel consumes SQEs only inside our enter, and says how many: the head
   /// advances by that, with no load of the shared head.
   inline unsigned consumed(int ret) noexcept {
-    sq_limit_ += static_cast<unsigned>(ret);
+    sq_.limit += static_cast<unsigned>(ret);
     return static_cast<unsigned>(ret);
   }
 
   /// The SQ looked too full for `n` more SQEs: re-read the kernel's head. False when it is.
   [[gnu::noinline]] bool make_room(unsigned n = 1) noexcept {
-    sq_limit_ = load_sq_head() + sq_entries_;
-    return sq_limit_ - sq_tail_ >= n;
+    sq_.limit = load_sq_head() + sq_.entries;
+    return sq_.limit - sq_.tail >= n;
+  }
+
+  [[gnu::noinline]] std::error_code no_room(unsigned n) const noexcept {
+    if (is_detached()) return errno_code(EBADF);
+    return errno_code(n > sq_.entries ? EINVAL : EAGAIN);
   }
 
   inline std::uint32_t load_sq_head() const noexcept {
     // Without SQPOLL the kernel moves the head only inside our own io_uring_enter, which orders it.
     if constexpr (is_sqpoll)
-      return order::load_acquire(sq_khead_);
+      return order::load_acquire(sq_.khead);
     else
-      return order::load_relaxed(sq_khead_);
+      return order::load_relaxed(sq_.khead);
   }
 
   [[nodiscard]] inline sq_ring_flags sq_flags() const noexcept {
-    return sq_ring_flags(order::load_relaxed(sq_kflags_));
+    return sq_ring_flags(order::load_relaxed(sq_.kflags));
   }
 
   /// Whether an empty-looking CQ may still have completions the kernel must be asked for.
@@ -543,9 +538,64 @@ class basic_ring {
     return any(sq_flags(), sq_ring_flags::cq_overflow | sq_ring_flags::taskrun);
   }
 
+  /// Filled CQ slots. The kernel never has more than cq_entries() in the ring; a distance beyond
+  /// that (a tail behind our head, or far ahead of it) is not trusted to index entries by.
+  [[nodiscard]] inline std::uint32_t cq_slots_ready() const noexcept {
+    const std::uint32_t ready = order::load_acquire(cq_.ktail) - cq_.head;
+    return ready <= cq_.entries ? ready : clamp_slots(ready);
+  }
+
+  /// A tail behind our head reads as nothing ready; one too far ahead as a full ring.
+  [[gnu::noinline]] std::uint32_t clamp_slots(std::uint32_t ready) const noexcept {
+    return static_cast<std::int32_t>(ready) < 0 ? 0 : cq_.entries;
+  }
+
+  /// Hand at most `max` ready completions to `fn`, then publish the new head once: one acquire
+  /// of the tail and one release of the head per batch.
+  template <class Fn>
+  inline unsigned reap(std::uint32_t max, Fn&& fn) noexcept(noexcept(fn(std::declval<completion_type>()))) {
+    std::uint32_t ready = cq_slots_ready();
+    // An empty ring returns here, so the walk below starts without a test of its own.
+    if (ready == 0) {
+      if (!needs_flush()) return 0;
+      (void)get_events();
+      ready = cq_slots_ready();
+      if (ready == 0) return 0;
+    }
+    std::uint32_t head = cq_.head;
+    unsigned count = 0;
+    if constexpr (cqe_policy::mixed) {
+      // Walked by signed distance to the end, so a two-slot step can never pass it.
+      const std::uint32_t end = head + ready;
+      while (count < max && static_cast<std::int32_t>(end - head) > 0) {
+        const cqe_type* e = &cq_.cqes[head & cq_.mask];
+        if (e->flags & bits(cqe_flags::skip)) {
+          ++head;
+          continue;
+        }
+        const std::uint32_t slots = (e->flags & bits(cqe_flags::big)) ? 2 : 1;
+        if (end - head < slots) break;  // half a big entry: the rest is not published yet
+        head += slots;
+        fn(completion_type(e));
+        ++count;
+      }
+      if (head == cq_.head) return 0;
+    } else {
+      // One slot per completion: the count is the distance walked, with no second counter.
+      count = ready < max ? ready : max;
+      if (count == 0) return 0;
+      const std::uint32_t end = head + count;
+      do fn(completion_type(&cq_.cqes[head & cq_.mask]));
+      while (++head != end);
+    }
+    cq_.head = head;
+    order::store_release(cq_.khead, head);
+    return count;
+  }
+
   inline void advance_slots(unsigned n) noexcept {
-    cq_head_ += n;
-    order::store_release(cq_khead_, cq_head_);
+    cq_.head += n;
+    order::store_release(cq_.khead, cq_.head);
   }
 
   static std::size_t entry_size(completion_type c) noexcept {
@@ -568,81 +618,73 @@ class basic_ring {
                  flags | bits(enter_flags::getevents) | bits(enter_flags::ext_arg), &arg, sizeof arg);
   }
 
-  void map_indices() noexcept {
-    const abi::params& p = core_.params();
-    const auto at = [](std::byte* base, std::uint32_t off) {
-      return reinterpret_cast<std::uint32_t*>(base + off);
-    };
-    std::byte* sq = core_.sq_ring();
-    std::byte* cq = core_.cq_ring();
-    sq_khead_ = at(sq, p.sq_off.head);
-    sq_ktail_ = at(sq, p.sq_off.tail);
-    sq_kflags_ = at(sq, p.sq_off.flags);
-    sq_kdropped_ = at(sq, p.sq_off.dropped);
-    sq_mask_ = *at(sq, p.sq_off.ring_mask);
-    sq_entries_ = *at(sq, p.sq_off.ring_entries);
-    sqes_ = reinterpret_cast<sqe_type*>(core_.sqes());
-    cq_khead_ = at(cq, p.cq_off.head);
-    cq_ktail_ = at(cq, p.cq_off.tail);
-    cq_koverflow_ = at(cq, p.cq_off.overflow);
-    cq_kflags_ = at(cq, p.cq_off.flags);
-    cq_mask_ = *at(cq, p.cq_off.ring_mask);
-    cq_entries_ = *at(cq, p.cq_off.ring_entries);
-    cqes_ = reinterpret_cast<const cqe_type*>(cq + p.cq_off.cqes);
-    sq_tail_ = sq_published_ = order::load_relaxed(sq_khead_);
-    sq_limit_ = sq_tail_ + sq_entries_;
-    cq_head_ = order::load_relaxed(cq_khead_);
+  using queues_type = detail::queues<sqe_type, cqe_type>;
+
+  [[nodiscard]] bool is_detached() const noexcept { return cq_.khead == &detached_.cq_head; }
+
+  /// Point the queues at the kernel's rings (or at our own zeros when the core has none).
+  void map_queues() noexcept {
+    if (!core_.is_open()) return detach();
+    set(queues_type::template map<order>(core_));
     enter_fd_ = has_registered_fd ? core_.registered_index() : core_.fd();
   }
 
-  void adopt_indices(basic_ring& o) noexcept {
-    sq_khead_ = std::exchange(o.sq_khead_, nullptr);
-    sq_ktail_ = std::exchange(o.sq_ktail_, nullptr);
-    sq_kflags_ = std::exchange(o.sq_kflags_, nullptr);
-    sq_kdropped_ = std::exchange(o.sq_kdropped_, nullptr);
-    sqes_ = std::exchange(o.sqes_, nullptr);
-    sq_mask_ = o.sq_mask_;
-    sq_entries_ = std::exchange(o.sq_entries_, 0);
-    sq_tail_ = o.sq_tail_;
-    sq_published_ = o.sq_published_;
-    sq_limit_ = std::exchange(o.sq_limit_, o.sq_tail_);
-    cq_khead_ = std::exchange(o.cq_khead_, nullptr);
-    cq_ktail_ = std::exchange(o.cq_ktail_, nullptr);
-    cq_koverflow_ = std::exchange(o.cq_koverflow_, nullptr);
-    cq_kflags_ = std::exchange(o.cq_kflags_, nullptr);
-    cqes_ = std::exchange(o.cqes_, nullptr);
-    cq_mask_ = o.cq_mask_;
-    cq_entries_ = std::exchange(o.cq_entries_, 0);
-    cq_head_ = o.cq_head_;
-    enter_fd_ = std::exchange(o.enter_fd_, -1);
+  void detach() noexcept {
+    set(queues_type::detached(detached_));
+    enter_fd_ = -1;
+  }
+
+  void set(const queues_type& q) noexcept {
+    sq_ = q.sq;
+    cq_ = q.cq;
+  }
+
+  /// Take `o`'s queues (its core has just been moved here) and leave it detached.
+  void adopt(basic_ring& o) noexcept {
+    if (o.is_detached()) {
+      detach();
+    } else {
+      sq_ = o.sq_;
+      cq_ = o.cq_;
+      enter_fd_ = o.enter_fd_;
+    }
+    o.detach();
   }
 
   detail::ring_core core_;
-
-  // Submission queue: kernel-shared words, then our local view.
-  std::uint32_t* sq_khead_ = nullptr;
-  std::uint32_t* sq_ktail_ = nullptr;
-  std::uint32_t* sq_kflags_ = nullptr;
-  std::uint32_t* sq_kdropped_ = nullptr;
-  sqe_type* sqes_ = nullptr;
-  std::uint32_t sq_mask_ = 0;
-  std::uint32_t sq_entries_ = 0;
-  std::uint32_t sq_tail_ = 0;       ///< next SQE to hand out
-  std::uint32_t sq_limit_ = 0;      ///< known kernel head + entries: the SQ is full at this tail
-  std::uint32_t sq_published_ = 0;  ///< SQPOLL: tail last handed to the thread
-
-  // Completion queue.
-  std::uint32_t* cq_khead_ = nullptr;
-  std::uint32_t* cq_ktail_ = nullptr;
-  std::uint32_t* cq_koverflow_ = nullptr;
-  std::uint32_t* cq_kflags_ = nullptr;
-  const cqe_type* cqes_ = nullptr;
-  std::uint32_t cq_mask_ = 0;
-  std::uint32_t cq_entries_ = 0;
-  std::uint32_t cq_head_ = 0;  ///< next CQE to read; published on every advance
-
+  detail::sq_view<sqe_type> sq_;
+  detail::cq_view<cqe_type> cq_;
   int enter_fd_ = -1;
+  detail::detached_words detached_;
 };
+
+namespace detail {
+
+/// IORING_REGISTER_RESIZE_RINGS (6.13; the kernel resizes only DEFER_TASKRUN rings), reached
+/// through urine.registration's resize_rings(). This is the one place outside creation where
+/// the kernel moves the shared memory under us: prepared SQEs are published first so the kernel
+/// copies them along (it copies head...tail), and afterwards the queues are mapped anew. The SQ
+/// tail is the kernel's copy of ours, so local indices stay as they were; SQEs and completions
+/// obtained earlier are invalid. If the kernel resized but the new rings could not be mapped,
+/// the ring is closed and left without queues (every call then fails with EBADF): there is no
+/// ring to go back to.
+template <class Config>
+result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries) {
+  (void)ring.publish_sq();
+  Config::memory_order::store_release(ring.cq_.khead, ring.cq_.head);
+  auto resized = ring.core_.resize(sq_entries, cq_entries, ring.shape());
+  if (!ring.core_.is_open()) {
+    ring.detach();
+    return resized;
+  }
+  if (!resized) return resized;
+  const std::uint32_t tail = ring.sq_.tail;
+  ring.map_queues();
+  ring.sq_.tail = ring.sq_.published = tail;
+  return {};
+}
+
+}  // namespace detail
 
 /// A ring configured by policies, in any order; axes left out take their defaults. The same
 /// choices in another order name the same type.

@@ -7,4 +7,5 @@ export import :policies;
 export import :config;
 export import :completion;
 export import :setup;
+export import :queues;
 export import :basic_ring;

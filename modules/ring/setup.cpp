@@ -1,6 +1,7 @@
 // Ring creation, validation and teardown (declared in setup.cppm).
 module;
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstddef>
@@ -10,6 +11,7 @@ module;
 #include <string>
 #include <system_error>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <utility>
 module urine.ring;
@@ -21,6 +23,7 @@ namespace {
 
 constexpr std::uint32_t max_sq_entries = 32768;   // IORING_MAX_ENTRIES
 constexpr std::uint32_t max_cq_entries = 65536;   // IORING_MAX_CQ_ENTRIES
+constexpr unsigned registered_ring_slots = 16;      // IO_RINGFD_REG_MAX, per thread
 constexpr std::size_t rings_header_bytes = 64;     // struct io_rings up to its cache-aligned CQEs
 
 std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
@@ -125,8 +128,10 @@ std::expected<kernel_support, int> query_opcodes() noexcept {
   };
 }
 
-result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
-  // What the library can know is checked here, before the kernel says only "Invalid argument".
+namespace {
+
+// What the library can know is checked here, before the kernel says only "Invalid argument".
+result<void> validate(const setup& s, const ring_shape& shape) {
   if (s.entries == 0) return fail(std::errc::invalid_argument, "a ring needs at least 1 SQ entry");
   if (s.entries > max_sq_entries && !s.clamp)
     return fail(std::errc::invalid_argument,
@@ -159,7 +164,11 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
                   "NO_MMAP ring memory too small: need " + std::to_string(need.rings) +
                       " bytes for the rings and " + std::to_string(need.sqes) + " for the SQEs");
   }
+  return {};
+}
 
+// io_uring_setup's parameters: the flags the ring type fixes, plus what the run-time setup asks.
+abi::params build_params(const setup& s, const ring_shape& shape) {
   abi::params p{};
   setup_flags flags = shape.flags;
   if (s.cq_entries != 0) {
@@ -189,43 +198,95 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
       p.sq_thread_cpu = static_cast<std::uint32_t>(cpu);
     }
   }
-
-  const abi::params request = p;
   p.flags = bits(flags);
+  return p;
+}
+
+// io_uring_setup(2), retried without NO_SQARRAY on a kernel before 6.6 that does not know it
+// (it was only asked for where supported). `p` holds the kernel's answer; returns its result.
+int setup_ring(const setup& s, abi::params& p) {
+  const abi::params request = p;
   int ret = abi::io_uring_setup(s.entries, &p);
-  if (ret == -EINVAL && s.sq_array == sq_array_mode::omit_if_supported) {
-    // A kernel before 6.6 does not know NO_SQARRAY; it was only asked for where supported.
-    flags = flags & ~setup_flags::no_sqarray;
+  if (ret == -EINVAL && s.sq_array == sq_array_mode::omit_if_supported &&
+      has(setup_flags(request.flags), setup_flags::no_sqarray)) {
     p = request;
-    p.flags = bits(flags);
+    p.flags = bits(setup_flags(request.flags) & ~setup_flags::no_sqarray);
     ret = abi::io_uring_setup(s.entries, &p);
   }
-  if (ret < 0) {
-    if (ret == -EINVAL) return fail(ret, diagnose_refusal(flags, s));
-    if (ret == -EPERM)
-      return fail(ret, "io_uring_setup not permitted (io_uring disabled by sysctl, or SQPOLL/"
-                       "SQ_AFF without privilege)");
-    if (ret == -ENOMEM) return fail(ret, "io_uring_setup: out of memory or RLIMIT_MEMLOCK");
-    return fail(ret, "io_uring_setup(" + std::to_string(s.entries) + ", IORING_SETUP_" +
-                         describe(flags) + ")");
+  return ret;
+}
+
+std::string limit_text(int resource) {
+  ::rlimit limit{};
+  if (::getrlimit(resource, &limit) != 0) return "unknown";
+  return limit.rlim_cur == RLIM_INFINITY ? std::string("unlimited") : std::to_string(limit.rlim_cur);
+}
+
+// Why io_uring_setup failed, in a sentence a user can act on.
+std::unexpected<error> setup_failure(int ret, const abi::params& p, const setup& s) {
+  const auto flags = setup_flags(p.flags);
+  switch (-ret) {
+    case EINVAL:
+      return fail(ret, diagnose_refusal(flags, s));
+    case EBADF:
+    case ENXIO:
+      if (has(flags, setup_flags::attach_wq))
+        return fail(ret, "IORING_SETUP_ATTACH_WQ: fd " + std::to_string(s.attach_wq) +
+                             " is not an open io_uring (closed, or never a ring)");
+      break;
+    case EMFILE:
+      return fail(ret, "io_uring_setup: the process has reached its open-file limit (RLIMIT_NOFILE " +
+                           limit_text(RLIMIT_NOFILE) +
+                           "): a ring needs a descriptor; close some or raise the limit");
+    case ENFILE:
+      return fail(ret, "io_uring_setup: the system-wide open-file limit is reached (fs.file-max)");
+    case EPERM:
+      return fail(ret, "io_uring_setup not permitted (io_uring disabled by sysctl "
+                       "kernel.io_uring_disabled, or SQPOLL/SQ_AFF without privilege)");
+    case ENOMEM:
+      return fail(ret, "io_uring_setup: out of memory, or over the locked-memory limit "
+                       "(RLIMIT_MEMLOCK " + limit_text(RLIMIT_MEMLOCK) +
+                       " bytes, which kernels before 5.12 charge rings to)");
+    default:
+      break;
   }
+  return fail(ret, "io_uring_setup(" + std::to_string(s.entries) + ", IORING_SETUP_" +
+                       describe(flags) + ")");
+}
+
+}  // namespace
+
+std::uint64_t this_thread_number() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  thread_local const std::uint64_t number = next.fetch_add(1, std::memory_order_relaxed);
+  return number;
+}
+
+result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
+  if (auto valid = validate(s, shape); !valid) return std::unexpected(std::move(valid.error()));
+
+  abi::params p = build_params(s, shape);
+  const int ret = setup_ring(s, p);
+  if (ret < 0) return setup_failure(ret, p, s);
+  const auto flags = setup_flags(p.flags);
 
   ring_core core;
   if (s.registered_fd_only)
     core.registered_index_ = ret;
   else
     core.fd_ = ret;
+  core.owner_thread_ = this_thread_number();
   core.params_ = p;
 
   if (!s.memory.empty()) {
-    core.sq_ring_ = s.memory.rings.data();
-    core.cq_ring_ = s.memory.rings.data();
-    core.sqes_ = s.memory.sqes.data();
-  } else if (auto mapped = core.map_areas(p, flags, shape.sqe_size, shape.cqe_size); !mapped) {
-    return std::unexpected(std::move(mapped.error()));
+    core.areas_.sq_ring = core.areas_.cq_ring = s.memory.rings.data();
+    core.areas_.sqes = s.memory.sqes.data();
+  } else {
+    auto mapped = core.map_areas(p, flags, shape.sqe_size, shape.cqe_size);
+    if (!mapped) return std::unexpected(std::move(mapped.error()));
+    core.areas_ = *mapped;
   }
-
-  fill_sq_array(core.sq_ring_, p, flags);
+  fill_sq_array(core.areas_.sq_ring, p, flags);
 
   if (shape.register_fd && !s.registered_fd_only) {
     abi::rsrc_update update{};
@@ -233,14 +294,20 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
     update.data = static_cast<std::uint64_t>(core.fd_);
     const int r = abi::io_uring_register(
         core.fd_, static_cast<std::uint32_t>(register_opcode::register_ring_fds), &update, 1);
+    if (r == -EBUSY)
+      return fail(r, "IORING_REGISTER_RING_FDS: this thread's " +
+                         std::to_string(registered_ring_slots) +
+                         " registered-ring slots are all in use (each registered_ring_fd ring "
+                         "holds one until it is destroyed); use a plain_ring_fd ring or another "
+                         "thread");
     if (r != 1) return fail(r < 0 ? r : -EINVAL, "IORING_REGISTER_RING_FDS for the ring fd");
     core.registered_index_ = static_cast<int>(update.offset);
   }
   return core;
 }
 
-result<void> ring_core::map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size,
-                                  std::uint32_t cqe_size) {
+result<ring_core::areas> ring_core::map_areas(const abi::params& p, setup_flags flags,
+                                              std::uint32_t sqe_size, std::uint32_t cqe_size) const {
   // The kernel never answers a successful setup with an empty ring; a zero-length mmap would be
   // refused anyway, but naming the cause is kinder than EINVAL from mmap.
   if (p.sq_entries == 0 || p.cq_entries == 0 || sqe_size == 0 || cqe_size == 0)
@@ -256,35 +323,38 @@ result<void> ring_core::map_areas(const abi::params& p, setup_flags flags, std::
                      static_cast<off_t>(offset));
     return m == MAP_FAILED ? nullptr : static_cast<std::byte*>(m);
   };
-  sq_ring_ = map(sq_size, abi::off_sq_ring);
-  if (sq_ring_ == nullptr) return fail(-errno, "mmap of the SQ ring");
-  sq_ring_size_ = sq_size;
+  const auto failed = [](areas& a, const char* what) {
+    const int err = errno;
+    unmap(a);
+    return fail(-err, std::string("mmap of the ") + what);
+  };
+  areas a;
+  a.sq_ring = map(sq_size, abi::off_sq_ring);
+  if (a.sq_ring == nullptr) return failed(a, "SQ ring");
+  a.sq_ring_size = sq_size;
   if (single) {
-    cq_ring_ = sq_ring_;
+    a.cq_ring = a.sq_ring;
   } else {
-    cq_ring_ = map(cq_size, abi::off_cq_ring);
-    if (cq_ring_ == nullptr) return fail(-errno, "mmap of the CQ ring");
-    cq_ring_size_ = cq_size;
+    a.cq_ring = map(cq_size, abi::off_cq_ring);
+    if (a.cq_ring == nullptr) return failed(a, "CQ ring");
+    a.cq_ring_size = cq_size;
   }
-  sqes_size_ = std::size_t{p.sq_entries} * sqe_size;
-  sqes_ = map(sqes_size_, abi::off_sqes);
-  if (sqes_ == nullptr) {
-    sqes_size_ = 0;
-    return fail(-errno, "mmap of the SQE array");
-  }
-  return {};
+  a.sqes = map(std::size_t{p.sq_entries} * sqe_size, abi::off_sqes);
+  if (a.sqes == nullptr) return failed(a, "SQE array");
+  a.sqes_size = std::size_t{p.sq_entries} * sqe_size;
+  return a;
 }
 
-void ring_core::unmap_areas() noexcept {
-  if (sqes_size_ != 0) ::munmap(sqes_, sqes_size_);
-  if (cq_ring_size_ != 0) ::munmap(cq_ring_, cq_ring_size_);
-  if (sq_ring_size_ != 0) ::munmap(sq_ring_, sq_ring_size_);
-  sqes_size_ = cq_ring_size_ = sq_ring_size_ = 0;
-  sq_ring_ = cq_ring_ = sqes_ = nullptr;
+void ring_core::unmap(areas& a) noexcept {
+  if (a.sqes_size != 0) ::munmap(a.sqes, a.sqes_size);
+  if (a.cq_ring_size != 0) ::munmap(a.cq_ring, a.cq_ring_size);
+  if (a.sq_ring_size != 0) ::munmap(a.sq_ring, a.sq_ring_size);
+  a = {};
 }
 
 result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entries, const ring_shape& shape) {
   const auto flags = setup_flags(params_.flags);
+  if (!is_open()) return fail(std::errc::bad_file_descriptor, "IORING_REGISTER_RESIZE_RINGS: the ring is closed");
   if (has(flags, setup_flags::no_mmap))
     return fail(std::errc::operation_not_supported,
                 "IORING_REGISTER_RESIZE_RINGS of a NO_MMAP ring: the new rings would need new caller memory");
@@ -303,41 +373,51 @@ result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entrie
     p.flags = bits(setup_flags::cqsize);
     p.cq_entries = cq_entries;
   }
+  const std::string asked = "IORING_REGISTER_RESIZE_RINGS to " + std::to_string(sq_entries) + " SQ / " +
+                            std::to_string(cq_entries == 0 ? 2 * sq_entries : cq_entries) + " CQ entries";
   const int ret = do_register(register_opcode::register_resize_rings, &p, 1);
   if (ret < 0) {
-    std::string text = "IORING_REGISTER_RESIZE_RINGS to " + std::to_string(sq_entries) + " SQ / " +
-                       std::to_string(cq_entries == 0 ? 2 * sq_entries : cq_entries) + " CQ entries";
-    if (ret == -EOVERFLOW) text += ": more entries are in flight than the new rings hold";
-    if (ret == -EINVAL) text += ": refused (the kernel resizes only DEFER_TASKRUN rings)";
-    return fail(ret, std::move(text));
+    if (ret == -EOVERFLOW) return fail(ret, asked + ": more entries are in flight than the new rings hold");
+    if (ret == -EINVAL) return fail(ret, asked + ": refused (the kernel resizes only DEFER_TASKRUN rings)");
+    return fail(ret, asked);
   }
   // The kernel now serves the new rings at the same mmap offsets; the old mappings only keep
-  // dead pages alive, so they go first and the new ones replace them.
-  unmap_areas();
+  // dead pages alive. The new ones are mapped first, so a failure leaves nothing half-replaced.
   p.flags = params_.flags;
   p.features = params_.features;
-  if (auto mapped = map_areas(p, flags, shape.sqe_size, shape.cqe_size); !mapped) return mapped;
+  auto mapped = map_areas(p, flags, shape.sqe_size, shape.cqe_size);
+  if (!mapped) {
+    release();
+    return std::unexpected(error(mapped.error().code(),
+                                 asked + ": the kernel resized the rings but " + mapped.error().context() +
+                                     " failed, so the ring is closed (its old rings are no longer served)"));
+  }
+  unmap(areas_);
+  areas_ = *mapped;
   params_.sq_entries = p.sq_entries;
   params_.cq_entries = p.cq_entries;
   params_.sq_off = p.sq_off;
   params_.cq_off = p.cq_off;
   // The new SQ index array starts zeroed; the kernel copied SQEs by slot, so identity again.
-  fill_sq_array(sq_ring_, params_, flags);
+  fill_sq_array(areas_.sq_ring, params_, flags);
   return {};
 }
 
 void ring_core::release() noexcept {
-  if (registered_index_ >= 0) {
+  // Registered ring fds belong to a thread, not to the ring: without an unregister the ring
+  // would live on in that thread's table. Only the creating thread can reach its own table; the
+  // same index in another thread's table is another ring, which must not be touched. Released
+  // on another thread, the slot (and with it the ring) goes when the creating thread exits.
+  if (registered_index_ >= 0 && owner_thread_ == this_thread_number()) {
     abi::rsrc_update update{};
     update.offset = static_cast<std::uint32_t>(registered_index_);
-    // Registered ring fds belong to the task, not the ring: without this the ring would live on.
     (void)abi::io_uring_register(
         registered_index_,
         static_cast<std::uint32_t>(register_opcode::unregister_ring_fds) | register_use_registered_ring,
         &update, 1);
-    registered_index_ = -1;
   }
-  unmap_areas();
+  registered_index_ = -1;
+  unmap(areas_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
@@ -345,13 +425,9 @@ void ring_core::release() noexcept {
 void ring_core::swap(ring_core& o) noexcept {
   std::swap(fd_, o.fd_);
   std::swap(registered_index_, o.registered_index_);
+  std::swap(owner_thread_, o.owner_thread_);
   std::swap(params_, o.params_);
-  std::swap(sq_ring_, o.sq_ring_);
-  std::swap(cq_ring_, o.cq_ring_);
-  std::swap(sqes_, o.sqes_);
-  std::swap(sq_ring_size_, o.sq_ring_size_);
-  std::swap(cq_ring_size_, o.cq_ring_size_);
-  std::swap(sqes_size_, o.sqes_size_);
+  std::swap(areas_, o.areas_);
 }
 
 }  // namespace urine::detail

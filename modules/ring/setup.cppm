@@ -118,20 +118,25 @@ class ring_core {
   [[nodiscard]] int fd() const noexcept { return fd_; }
   /// The registered ring index, or -1 when the fd is not registered.
   [[nodiscard]] int registered_index() const noexcept { return registered_index_; }
+  /// Whether there is a ring at all (not moved from, not closed by a failed resize).
+  [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0 || registered_index_ >= 0; }
   [[nodiscard]] const abi::params& params() const noexcept { return params_; }
-  [[nodiscard]] std::byte* sq_ring() const noexcept { return sq_ring_; }
-  [[nodiscard]] std::byte* cq_ring() const noexcept { return cq_ring_; }
-  [[nodiscard]] std::byte* sqes() const noexcept { return sqes_; }
+  [[nodiscard]] std::byte* sq_ring() const noexcept { return areas_.sq_ring; }
+  [[nodiscard]] std::byte* cq_ring() const noexcept { return areas_.cq_ring; }
+  [[nodiscard]] std::byte* sqes() const noexcept { return areas_.sqes; }
 
   /// IORING_REGISTER_RESIZE_RINGS (6.13): the kernel moves pending SQEs and CQEs into rings of
-  /// the new sizes; the old mappings are dropped and the new ones mapped, and params() updated.
+  /// the new sizes; the new rings are mapped, the old mappings dropped, and params() updated.
   /// The owner must publish its SQ tail and CQ head first and re-read every pointer afterwards
-  /// (basic_ring::resize does both). Rings in caller memory (NO_MMAP) are refused.
+  /// (detail::resize_ring does both). Rings in caller memory (NO_MMAP) are refused. When the
+  /// kernel has resized but the new rings cannot be mapped, the ring is closed (is_open() turns
+  /// false) and the error says so: the old rings are dead and the new ones out of reach.
   result<void> resize(std::uint32_t sq_entries, std::uint32_t cq_entries, const ring_shape& shape);
 
-  /// io_uring_register(2) on this ring, through the registered index when there is one.
+  /// io_uring_register(2) on this ring: through its fd, which any thread may use, or through the
+  /// registered index when the ring has no fd (REGISTERED_FD_ONLY).
   [[nodiscard]] int do_register(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
-    return registered_index_ >= 0
+    return fd_ < 0 && registered_index_ >= 0
                ? abi::io_uring_register(registered_index_,
                                         static_cast<std::uint32_t>(op) | register_use_registered_ring,
                                         arg, nr)
@@ -141,19 +146,30 @@ class ring_core {
  private:
   void release() noexcept;
   void swap(ring_core& o) noexcept;
-  /// Map the three areas described by `p` through fd_ (shared by create and resize).
-  result<void> map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size, std::uint32_t cqe_size);
-  void unmap_areas() noexcept;
+  /// The three mapped areas of a ring and their sizes (0: not mapped by us, as under NO_MMAP).
+  struct areas {
+    std::byte* sq_ring = nullptr;
+    std::byte* cq_ring = nullptr;
+    std::byte* sqes = nullptr;
+    std::size_t sq_ring_size = 0;
+    std::size_t cq_ring_size = 0;
+    std::size_t sqes_size = 0;
+  };
+  /// Map the three areas described by `p` through fd_ (shared by create and resize); on failure
+  /// nothing stays mapped.
+  [[nodiscard]] result<areas> map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size,
+                                        std::uint32_t cqe_size) const;
+  static void unmap(areas& a) noexcept;
 
   int fd_ = -1;
   int registered_index_ = -1;
+  /// The thread whose registered-ring table holds registered_index_ (see release()).
+  std::uint64_t owner_thread_ = 0;
   abi::params params_{};
-  std::byte* sq_ring_ = nullptr;
-  std::byte* cq_ring_ = nullptr;
-  std::byte* sqes_ = nullptr;
-  std::size_t sq_ring_size_ = 0;  ///< mapped by us: sizes to unmap; 0 under NO_MMAP
-  std::size_t cq_ring_size_ = 0;
-  std::size_t sqes_size_ = 0;
+  areas areas_{};
 };
+
+/// A number for the calling thread, unique for the life of the process (thread ids are reused).
+[[nodiscard]] std::uint64_t this_thread_number() noexcept;
 
 }  // namespace urine::detail
