@@ -1,15 +1,16 @@
-// What every registration shares: a type-erased reference to the ring a registration is made on,
-// the one funnel every io_uring_register(2) call of this module goes through (which keeps a
-// per-opcode tally of calls and successes), and the lifetime rule of registered resources.
+// What every registration shares: a reference to the ring a registration is made on, the one
+// funnel every io_uring_register(2) call of this module goes through (which keeps a per-opcode
+// tally of calls and successes), and the lifetime rule of registered resources.
 //
 // The lifetime rule. A registered resource (a file or buffer table, a buffer ring, a personality,
-// an eventfd, ...) is a handle that refers to its ring. It must not outlive the ring, and the
-// ring must not move while handles refer to it: declare handles after the ring, so that they are
-// destroyed first, and never return a handle out of the scope that owns its ring. A handle binds
-// only to a ring lvalue (binding a temporary ring does not compile), it is move-only, and its
-// destructor unregisters quietly; call unregister() to see the kernel's answer. When the ring fd
-// is closed the kernel drops everything registered on it anyway, so the early release is the
-// handle's whole job.
+// an eventfd, ...) is a handle that refers to its ring by the ring's fd (or registered index),
+// not by the ring object's address: the ring object may move (`auto b = std::move(a)`) and the
+// handles go on working. A handle must not outlive the ring's fd: declare handles after the ring,
+// so that they are destroyed first, and never return a handle out of the scope that owns its
+// ring. A handle binds only to a ring lvalue (binding a temporary ring does not compile), it is
+// move-only, and its destructor unregisters quietly; call unregister() to see the kernel's
+// answer. When the ring fd is closed the kernel drops everything registered on it anyway, so the
+// early release is the handle's whole job.
 module;
 #include <array>
 #include <cstdint>
@@ -25,16 +26,17 @@ import urine.ring;
 
 export namespace urine {
 
-/// A non-owning reference to a ring of any configuration, for registration calls. Registration
-/// is not on the hot path, so one compiled implementation serves every ring type through it.
+/// A non-owning reference to a ring of any configuration, for registration calls: what
+/// io_uring_register(2) needs to reach it (the fd, or the index under which the ring registered
+/// it) and what the ring was created with. Registration is not on the hot path, so one compiled
+/// implementation serves every ring type through it. It copies no address, so it stays valid
+/// when the ring object moves, as long as the ring's fd is open.
 class ring_ref {
  public:
-  /// Refer to `ring` (it must outlive the reference and everything made through it).
+  /// Refer to `ring` (its fd must stay open while the reference and what is made through it live).
   template <class Config>
   ring_ref(const basic_ring<Config>& ring) noexcept  // NOLINT: implicit on purpose
-      : ring_(&ring),
-        call_(&call_on<Config>),
-        fd_(ring.fd()),
+      : fd_(ring.fd()),
         index_(ring.registered_index()),
         flags_(ring.flags()),
         features_(ring.features()) {}
@@ -49,6 +51,8 @@ class ring_ref {
   }
 
   /// io_uring_register(2) on the ring, counted in register_call_stats(); the kernel's result.
+  /// Through the registered index when the ring has one (valid on the thread that registered
+  /// it, as for the ring's own calls), else through the fd.
   [[nodiscard]] int call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept;
 
   /// The ring's fd (-1 for a REGISTERED_FD_ONLY ring).
@@ -57,20 +61,12 @@ class ring_ref {
   [[nodiscard]] int registered_index() const noexcept { return index_; }
   [[nodiscard]] setup_flags flags() const noexcept { return flags_; }
   [[nodiscard]] feature_flags features() const noexcept { return features_; }
-  /// Whether two references name the same ring object.
+  /// Whether two references name the same ring (the same fd and registered index).
   friend bool operator==(const ring_ref& a, const ring_ref& b) noexcept {
-    return a.ring_ == b.ring_;
+    return a.fd_ == b.fd_ && a.index_ == b.index_;
   }
 
  private:
-  template <class Config>
-  static int call_on(const void* ring, register_opcode op, const void* arg,
-                     std::uint32_t nr) noexcept {
-    return static_cast<const basic_ring<Config>*>(ring)->register_raw(op, arg, nr);
-  }
-
-  const void* ring_;
-  int (*call_)(const void*, register_opcode, const void*, std::uint32_t) noexcept;
   int fd_;
   int index_;
   setup_flags flags_;

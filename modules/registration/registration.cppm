@@ -4,9 +4,10 @@
 // memory regions with registered wait arguments, NAPI and zero-copy receive queues.
 //
 // Resources with a lifetime in the kernel are move-only handles that unregister on destruction;
-// each refers to its ring and must not outlive it (see :core). Failures are urine::result values
-// whose message names what was asked; what the library can know (an index out of range, a table
-// too large) is refused before the kernel is asked.
+// each refers to its ring by fd, survives the ring object moving, and must not outlive the fd
+// (see :core). Failures are urine::result values whose message names what was asked; what the
+// library can know (an index out of range, a table too large) is refused before the kernel is
+// asked.
 export module urine.registration;
 
 export import urine.abi;

@@ -73,7 +73,10 @@ std::string asked(register_opcode op, const std::string& what) {
 }  // namespace detail
 
 int ring_ref::call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
-  const int ret = call_(ring_, op, arg, nr);
+  const auto code = static_cast<std::uint32_t>(op);
+  const int ret = index_ >= 0
+                      ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
+                      : abi::io_uring_register(fd_, code, arg, nr);
   detail::record_call(op, ret >= 0);
   return ret;
 }
