@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The kernel matrix: builds the dev configuration, runs every test binary on each kernel (Debian's
+# under qemu, and the machine's own), and writes the table to docs/kernels.md.
+#   tests/kernels/run.sh [-B BUILD_DIR] [--no-build] [KERNEL...]
+# KERNEL: 6.1 (Debian 12), 6.12 (Debian 12 backports), 5.10 (Debian 11), host (the running kernel,
+# without a VM); all four by default. BUILD_DIR defaults to build/kernels. Results stay in
+# BUILD_DIR/kernels/KERNEL; the table covers every kernel with results there, so one kernel can be
+# re-run alone; --no-build tests the build as it is. Needs root (qemu's 9p export of /), qemu-system-x86, busybox-static, cpio, kmod.
+# Limits: URINE_TEST_SECONDS per test (default 120), URINE_VM_SECONDS per guest (default 1800).
+set -euo pipefail
+
+here=$(dirname "$(realpath "$0")")
+source_dir=$(realpath "$here/../..")
+build=$source_dir/build/kernels
+rebuild=yes
+while [ $# -gt 0 ]; do
+  case $1 in
+    -B) build=$(realpath -m "$2"); shift 2 ;;
+    --no-build) rebuild=no; shift ;;
+    *) break ;;
+  esac
+done
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 5.10 host)
+test_seconds=${URINE_TEST_SECONDS:-120}
+vm_seconds=${URINE_VM_SECONDS:-1800}
+
+for tool in qemu-system-x86_64 busybox cpio; do
+  command -v "$tool" >/dev/null || {
+    echo "run.sh: $tool is missing (apt-get install qemu-system-x86 busybox-static cpio kmod)" >&2
+    exit 2
+  }
+done
+
+if [ $rebuild = yes ]; then
+  cmake --preset dev -B "$build" >/dev/null
+  cmake --build "$build" -j2
+fi
+
+for kernel in "${kernels[@]}"; do
+  leg=$build/kernels/$kernel
+  rm -rf "$leg"
+  mkdir -p "$leg"
+  start=$(date +%s)
+  if [ "$kernel" = host ]; then
+    "$here/suite.sh" "$build" "$leg/results" "$test_seconds" >"$leg/console" 2>&1 || status=$?
+  else
+    kernel_dir=$("$here/fetch.sh" "$kernel")
+    # vm.sh gives the guest a scratch NVMe namespace 2 with a poll queue: the device tests use it.
+    printf '#!/bin/sh\nexport URINE_TEST_NVME=/dev/nvme0n2\nexec %q %q %q %q\n' \
+      "$here/suite.sh" "$build" "$leg/results" "$test_seconds" >"$leg/guest.sh"
+    "$here/vm.sh" "$kernel_dir" "$leg" "$vm_seconds" "$leg/guest.sh" >"$leg/console" 2>&1 || status=$?
+  fi
+  echo "$(($(date +%s) - start))" >"$leg/seconds"
+  echo "${status:-0}" >"$leg/status"
+  echo "run.sh: $kernel done in $(cat "$leg/seconds") s (status ${status:-0})"
+  grep -a '^##### ' "$leg/console" || true
+  unset status
+done
+
+"$here/report.sh" "$build/kernels" >"$source_dir/docs/kernels.md"
+echo "run.sh: wrote docs/kernels.md"
