@@ -1,6 +1,9 @@
 // Memory an operation reads from or writes into, as (pointer, size) views that convert from any
-// contiguous lvalue range of trivially copyable elements. They never own: the memory must stay
-// valid until the operation's completion arrives.
+// contiguous range of trivially copyable elements whose memory outlives the expression: an lvalue
+// (array, string literal, container variable) or a view of memory owned elsewhere (string_view,
+// span). They never own: the memory must stay valid until the operation's completion arrives, so
+// a temporary container (std::string, std::vector, std::array) is refused at compile time, with
+// the reason as the diagnostic.
 module;
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +16,24 @@ namespace urine::detail {
 template <class R>
 concept byte_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
                      std::is_trivially_copyable_v<std::ranges::range_value_t<R>>;
+
+/// Memory that outlives the expression naming it: an lvalue, or a view (borrowed range).
+template <class R>
+concept lasting_byte_range = byte_range<R> && std::ranges::borrowed_range<R>;
+
+/// A temporary that owns its elements: destroyed at the end of the statement, before the kernel
+/// reads or writes the memory.
+template <class R>
+concept temporary_byte_owner = byte_range<R> && !std::ranges::borrowed_range<R>;
+
+/// False for every type, but only known once R is: a static_assert on it fires only in the
+/// overload that is actually chosen.
+template <class R>
+inline constexpr bool refused = false;
+
+template <class R>
+concept writable_byte_range =
+    !std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>;
 }  // namespace urine::detail
 
 export namespace urine {
@@ -21,16 +42,28 @@ export namespace urine {
 class buffer {
  public:
   constexpr buffer() noexcept = default;
-  constexpr buffer(void* data, std::size_t size) noexcept : data_(static_cast<std::byte*>(data)), size_(size) {}
-  template <detail::byte_range R>
-    requires(!std::is_const_v<std::remove_reference_t<std::ranges::range_reference_t<R>>>)
-  constexpr buffer(R& range) noexcept
+  constexpr buffer(void* data, std::size_t size) noexcept
+      : data_(static_cast<std::byte*>(data)), size_(size) {}
+  template <detail::lasting_byte_range R>
+    requires detail::writable_byte_range<R>
+  constexpr buffer(R&& range) noexcept
       : data_(reinterpret_cast<std::byte*>(std::ranges::data(range))),
         size_(std::ranges::size(range) * sizeof(std::ranges::range_value_t<R>)) {}
+  // Refused by a static_assert rather than `= delete`: a deleted constructor makes class template
+  // argument deduction of an operation (ops::read{fd, temporary}) fail with no reason given.
+  template <detail::temporary_byte_owner R>
+  buffer(R&&) noexcept {
+    static_assert(detail::refused<R>,
+                  "buffer: this temporary container is destroyed at the end of the statement, "
+                  "before the kernel writes into it; keep it in a variable that lives until the "
+                  "completion");
+  }
 
   [[nodiscard]] constexpr std::byte* data() const noexcept { return data_; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] inline std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(data_); }
+  [[nodiscard]] inline std::uint64_t address() const noexcept {
+    return reinterpret_cast<std::uintptr_t>(data_);
+  }
   [[nodiscard]] inline std::span<std::byte> bytes() const noexcept { return {data_, size_}; }
 
  private:
@@ -45,14 +78,23 @@ class const_buffer {
   constexpr const_buffer(const void* data, std::size_t size) noexcept
       : data_(static_cast<const std::byte*>(data)), size_(size) {}
   constexpr const_buffer(buffer b) noexcept : data_(b.data()), size_(b.size()) {}
-  template <detail::byte_range R>
-  constexpr const_buffer(const R& range) noexcept
+  template <detail::lasting_byte_range R>
+  constexpr const_buffer(R&& range) noexcept
       : data_(reinterpret_cast<const std::byte*>(std::ranges::data(range))),
         size_(std::ranges::size(range) * sizeof(std::ranges::range_value_t<R>)) {}
+  template <detail::temporary_byte_owner R>
+  const_buffer(R&&) noexcept {
+    static_assert(detail::refused<R>,
+                  "const_buffer: this temporary container is destroyed at the end of the "
+                  "statement, before the kernel reads it; keep it in a variable that lives until "
+                  "the completion");
+  }
 
   [[nodiscard]] constexpr const std::byte* data() const noexcept { return data_; }
   [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
-  [[nodiscard]] inline std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(data_); }
+  [[nodiscard]] inline std::uint64_t address() const noexcept {
+    return reinterpret_cast<std::uintptr_t>(data_);
+  }
   [[nodiscard]] inline std::span<const std::byte> bytes() const noexcept { return {data_, size_}; }
 
  private:

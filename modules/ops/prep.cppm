@@ -11,6 +11,7 @@ module;
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <utility>
 export module urine.ops:prep;
 import urine.abi;
 import :buffers;
@@ -86,9 +87,10 @@ class read_buffer {
  public:
   constexpr read_buffer(buffer b) noexcept : buf_(b) {}
   constexpr read_buffer(buffer_group g) noexcept : group_(g), selected_(true) {}
+  // Forwarded, so that a temporary container meets buffer's refusal and its reason.
   template <class R>
-    requires std::constructible_from<buffer, R&>
-  constexpr read_buffer(R& range) noexcept : buf_(range) {}
+    requires std::constructible_from<buffer, R>
+  constexpr read_buffer(R&& range) noexcept : buf_(std::forward<R>(range)) {}
 
   [[nodiscard]] constexpr bool selected() const noexcept { return selected_; }
   [[nodiscard]] constexpr buffer caller_buffer() const noexcept { return buf_; }
@@ -110,7 +112,9 @@ class path_ref {
   path_ref(std::string&&) = delete;
   path_ref(std::filesystem::path&&) = delete;
   [[nodiscard]] constexpr const char* c_str() const noexcept { return p_; }
-  [[nodiscard]] std::uint64_t address() const noexcept { return reinterpret_cast<std::uintptr_t>(p_); }
+  [[nodiscard]] std::uint64_t address() const noexcept {
+    return reinterpret_cast<std::uintptr_t>(p_);
+  }
 
  private:
   const char* p_;
@@ -142,7 +146,8 @@ inline void set_file(abi::sqe& s, File file) noexcept {
 /// A byte count as the kernel's 32-bit length; larger requests become short transfers, as the
 /// kernel would make them anyway (it caps one transfer below 2 GiB).
 [[nodiscard]] inline std::uint32_t clamp_len(std::size_t n) noexcept {
-  return static_cast<std::uint32_t>(std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
 }
 
 [[nodiscard]] inline std::uint64_t address_of(const void* p) noexcept {
