@@ -28,11 +28,12 @@ export namespace urine::test {
 
 /// The namespace offered for destruction: its block device, its generic char device, its id.
 struct polled_nvme {
-  std::string block;      ///< /dev/nvmeXnY
-  std::string generic;    ///< /dev/ngXnY (5.13+; may not exist)
-  std::string name;       ///< nvmeXnY
-  std::uint32_t sector;   ///< logical block size in bytes
-  std::uint64_t sectors;  ///< capacity in logical blocks
+  std::string block;       ///< /dev/nvmeXnY
+  std::string generic;     ///< /dev/ngXnY (5.13+; may not exist)
+  std::string controller;  ///< /dev/nvmeX, where admin commands go
+  std::string name;        ///< nvmeXnY
+  std::uint32_t sector;    ///< logical block size in bytes
+  std::uint64_t sectors;   ///< capacity in logical blocks
 };
 
 /// A line of a sysfs file, or empty.
@@ -60,6 +61,7 @@ inline std::pair<polled_nvme, std::string> find_polled_nvme() {
   if (!d.name.starts_with("nvme"))
     return {{}, std::string("URINE_TEST_NVME=") + path + " is not an NVMe namespace (nvmeXnY)"};
   d.generic = "/dev/ng" + d.name.substr(4);
+  d.controller = "/dev/" + d.name.substr(0, d.name.rfind('n'));
   const std::string queue = "/sys/block/" + d.name + "/queue/";
   if (sysfs_line(queue + "io_poll") != "1")
     return {{}, d.name + " has no poll queues (load the nvme driver with poll_queues=N)"};

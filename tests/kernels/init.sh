@@ -7,6 +7,7 @@
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+ip link set lo up  # the network tests talk over loopback
 
 while read -r module parameters; do
   insmod "/lib/modules/$module" $parameters || echo "init: cannot load $module"
