@@ -97,8 +97,9 @@ class provided_buffer {
 };
 
 /// A registered provided-buffer ring with its buffers. Unregisters on destruction (after every
-/// lease is gone: leases point into it, so it must not move while any exists).
-class buffer_ring : public detail::ring_bound {
+/// lease is gone: leases point into it, so it must not move while any exists); unregister()
+/// does it now (IORING_UNREGISTER_PBUF_RING).
+class buffer_ring : public detail::registration<buffer_ring, std::uint16_t> {
  public:
   static constexpr std::uint32_t max_entries = 32768;
 
@@ -106,7 +107,7 @@ class buffer_ring : public detail::ring_bound {
   buffer_ring& operator=(buffer_ring&&) = delete;
   ~buffer_ring();
 
-  [[nodiscard]] inline std::uint16_t group() const noexcept { return group_; }
+  [[nodiscard]] inline std::uint16_t group() const noexcept { return payload(); }
   [[nodiscard]] inline std::uint32_t entries() const noexcept { return mask_ + 1; }
   [[nodiscard]] inline std::uint32_t buffer_size() const noexcept { return buffer_size_; }
   [[nodiscard]] inline bool incremental() const noexcept { return incremental_; }
@@ -186,13 +187,14 @@ class buffer_ring : public detail::ring_bound {
   /// (IORING_REGISTER_PBUF_STATUS).
   [[nodiscard]] result<std::uint32_t> kernel_head() const;
 
-  /// Unregister now (IORING_UNREGISTER_PBUF_RING); the handle is empty afterwards.
-  result<void> unregister();
-
  private:
+  friend registration;
   friend result<buffer_ring> register_buffer_ring(ring_ref, const buffer_ring_options&);
   friend class provided_buffer;
-  explicit buffer_ring(ring_ref ring) noexcept : ring_bound(ring) {}
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_pbuf_ring;
+  static result<void> unregister_from(ring_ref ring, std::uint16_t group);
+  buffer_ring(ring_ref ring, std::uint16_t group) noexcept
+      : registration(detail::handle_key{}, ring, group) {}
 
   inline std::uint16_t& ring_tail() noexcept {
     return reinterpret_cast<abi::buf_ring*>(ring_)->tail;
@@ -227,7 +229,6 @@ class buffer_ring : public detail::ring_bound {
   std::uint32_t tail_ = 0;
   std::uint32_t staged_ = 0;
   std::uint32_t available_ = 0;
-  std::uint16_t group_ = 0;
   bool incremental_ = false;
   std::vector<state> states_;
 };

@@ -2,10 +2,10 @@
 // fixed-buffer forms) skip the per-I/O page pinning. REGISTER_BUFFERS, BUFFERS2 (tags, sparse),
 // BUFFERS_UPDATE, UNREGISTER_BUFFERS and CLONE_BUFFERS.
 module;
+#include <sys/uio.h>
 #include <cstddef>
 #include <cstdint>
 #include <span>
-#include <sys/uio.h>
 export module urine.registration:buffers;
 import urine.abi;
 import urine.ring;
@@ -22,20 +22,19 @@ struct clone_range {
 };
 
 /// A ring's registered buffer table. Each slot is a `fixed_buffer` the fixed-buffer operations
-/// take; an operation's memory must lie inside the slot's buffer. Unregisters on destruction.
-class registered_buffers : public detail::ring_bound {
+/// take; an operation's memory must lie inside the slot's buffer. Unregisters on destruction;
+/// unregister() drops the table now (IORING_UNREGISTER_BUFFERS).
+class registered_buffers : public detail::registration<registered_buffers, std::uint32_t> {
  public:
   /// IORING_MAX_REG_BUFFERS: the most slots a table may have.
   static constexpr std::uint32_t max_entries = 1u << 14;
   /// The largest single buffer the kernel accepts (1 GiB).
   static constexpr std::size_t max_buffer_size = std::size_t{1} << 30;
 
-  registered_buffers(registered_buffers&&) noexcept = default;
-  registered_buffers& operator=(registered_buffers&& o) noexcept;
-  ~registered_buffers();
+  using registration::registration;
 
   /// Slots in the table (sparse slots included).
-  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  [[nodiscard]] std::uint32_t size() const noexcept { return payload(); }
   /// The slot `i` as the operations take it; `i` must be below size().
   [[nodiscard]] fixed_buffer operator[](std::uint16_t i) const noexcept { return fixed_buffer(i); }
   /// The slot `i`, or an error naming the table size when it is out of range.
@@ -47,33 +46,28 @@ class registered_buffers : public detail::ring_bound {
   result<void> update(std::uint32_t offset, std::span<const ::iovec> iov,
                       std::span<const std::uint64_t> tags = {});
 
-  /// Drop the table now (IORING_UNREGISTER_BUFFERS); the handle is empty afterwards.
-  result<void> unregister();
-
  private:
-  friend result<registered_buffers> register_buffers(ring_ref, std::span<const ::iovec>);
-  friend result<registered_buffers> register_buffers(ring_ref, std::span<const ::iovec>,
-                                                     std::span<const std::uint64_t>);
-  friend result<registered_buffers> register_sparse_buffers(ring_ref, std::uint32_t);
-  friend result<registered_buffers> clone_buffers(ring_ref, const registered_buffers&,
-                                                  clone_range);
-  registered_buffers(ring_ref ring, std::uint32_t size) noexcept : ring_bound(ring), size_(size) {}
-
-  std::uint32_t size_ = 0;
+  friend registration;
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_buffers;
+  static result<void> unregister_from(ring_ref ring, std::uint32_t size);
 };
 
 /// Register `iov` as the ring's buffer table (IORING_REGISTER_BUFFERS).
-[[nodiscard]] result<registered_buffers> register_buffers(ring_ref ring, std::span<const ::iovec> iov);
+[[nodiscard]] result<registered_buffers> register_buffers(ring_ref ring,
+                                                          std::span<const ::iovec> iov);
 /// Register with a tag per buffer (IORING_REGISTER_BUFFERS2): when a tagged buffer is replaced
 /// or unregistered, a CQE with the tag as user data tells the application the memory is free.
-[[nodiscard]] result<registered_buffers> register_buffers(ring_ref ring, std::span<const ::iovec> iov,
+[[nodiscard]] result<registered_buffers> register_buffers(ring_ref ring,
+                                                          std::span<const ::iovec> iov,
                                                           std::span<const std::uint64_t> tags);
 /// A table of `count` empty slots, to be filled with update() (IORING_REGISTER_BUFFERS2, SPARSE).
-[[nodiscard]] result<registered_buffers> register_sparse_buffers(ring_ref ring, std::uint32_t count);
+[[nodiscard]] result<registered_buffers> register_sparse_buffers(ring_ref ring,
+                                                                 std::uint32_t count);
 
 /// Give `ring` (which has no buffer table yet) the buffers of `source`'s table without pinning
 /// them again (IORING_REGISTER_CLONE_BUFFERS, 6.12). The two tables are independent afterwards.
-[[nodiscard]] result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers& source,
+[[nodiscard]] result<registered_buffers> clone_buffers(ring_ref ring,
+                                                       const registered_buffers& source,
                                                        clone_range range = {});
 
 }  // namespace urine

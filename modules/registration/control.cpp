@@ -2,16 +2,16 @@
 // capability report, restrictions, io-wq, sync cancel, the wait clock, ring-less messages and
 // NAPI (declared in probe, restrictions, iowq, sync_cancel, clock, send_msg_ring and napi).
 module;
+#include <sched.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <expected>
 #include <optional>
-#include <ctime>
-#include <sched.h>
 #include <string>
-#include <sys/utsname.h>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 module urine.registration;
@@ -129,15 +129,18 @@ result<void> restrictions::apply(ring_ref ring) const {
     if (ops_.test(i)) push(restriction_kind::sqe_op, static_cast<std::uint8_t>(i));
     if (register_ops_.test(i)) push(restriction_kind::register_op, static_cast<std::uint8_t>(i));
   }
-  if (allowed_flags_ != sqe_flags::none) push(restriction_kind::sqe_flags_allowed, bits(allowed_flags_));
-  if (required_flags_ != sqe_flags::none) push(restriction_kind::sqe_flags_required, bits(required_flags_));
+  if (allowed_flags_ != sqe_flags::none)
+    push(restriction_kind::sqe_flags_allowed, bits(allowed_flags_));
+  if (required_flags_ != sqe_flags::none)
+    push(restriction_kind::sqe_flags_required, bits(required_flags_));
   if (list.empty())
     return fail(std::errc::invalid_argument,
                 detail::asked(op) + ": the allow-list is empty (a ring that may do nothing)");
   const int ret = ring.call(op, list.data(), static_cast<std::uint32_t>(list.size()));
   if (ret < 0) {
     std::string text = detail::asked(op, std::to_string(list.size()) + " entries");
-    if (ret == -EBADFD) text += ": the ring is running; restrictions need a ring created with setup::disabled";
+    if (ret == -EBADFD)
+      text += ": the ring is running; restrictions need a ring created with setup::disabled";
     if (ret == -EBUSY) text += ": the ring already has restrictions";
     return fail(ret, std::move(text));
   }
@@ -159,7 +162,8 @@ result<void> enable_rings(ring_ref ring) {
 
 result<void> set_iowq_affinity(ring_ref ring, const ::cpu_set_t& cpus) {
   constexpr auto op = register_opcode::register_iowq_aff;
-  if (CPU_COUNT(&cpus) == 0) return fail(std::errc::invalid_argument, detail::asked(op) + ": the CPU set is empty");
+  if (CPU_COUNT(&cpus) == 0)
+    return fail(std::errc::invalid_argument, detail::asked(op) + ": the CPU set is empty");
   const int ret = ring.call(op, &cpus, sizeof cpus);
   if (ret < 0) return fail(ret, detail::asked(op, std::to_string(CPU_COUNT(&cpus)) + " CPUs"));
   return {};
@@ -182,8 +186,8 @@ result<iowq_limits> set_iowq_max_workers(ring_ref ring, iowq_limits limits) {
   counts[io_wq_unbound] = limits.unbounded;
   const int ret = ring.call(op, counts, 2);
   if (ret < 0)
-    return fail(ret, detail::asked(op, "bounded " + std::to_string(limits.bounded) + ", unbounded " +
-                                           std::to_string(limits.unbounded)));
+    return fail(ret, detail::asked(op, "bounded " + std::to_string(limits.bounded) +
+                                           ", unbounded " + std::to_string(limits.unbounded)));
   return iowq_limits{counts[io_wq_bound], counts[io_wq_unbound]};
 }
 
@@ -197,7 +201,8 @@ result<unsigned> sync_cancel(ring_ref ring, const cancel_request& request) {
   cancel_flags flags = cancel_flags::none;
   if (request.all) flags |= cancel_flags::all;
   if (request.any) flags |= cancel_flags::any;
-  if (request.fd >= 0) flags |= cancel_flags::fd | (request.fixed_file ? cancel_flags::fd_fixed : cancel_flags::none);
+  if (request.fd >= 0)
+    flags |= cancel_flags::fd | (request.fixed_file ? cancel_flags::fd_fixed : cancel_flags::none);
   if (request.match_op) flags |= cancel_flags::op;
   // Matching by user data is the default; with other criteria it must be asked for explicitly.
   if (!request.any && (request.fd >= 0 || request.match_op) && request.data.value() != 0)
@@ -229,11 +234,13 @@ result<unsigned> sync_cancel(ring_ref ring, const cancel_request& request) {
 result<void> set_wait_clock(ring_ref ring, wait_clock clock) {
   constexpr auto op = register_opcode::register_clock;
   abi::clock_register reg{};
-  reg.clockid = static_cast<std::uint32_t>(clock == wait_clock::boottime ? CLOCK_BOOTTIME : CLOCK_MONOTONIC);
+  reg.clockid =
+      static_cast<std::uint32_t>(clock == wait_clock::boottime ? CLOCK_BOOTTIME : CLOCK_MONOTONIC);
   // The kernel wants the struct and nr_args = 0.
   const int ret = ring.call(op, &reg, 0);
   if (ret < 0)
-    return fail(ret, detail::asked(op, clock == wait_clock::boottime ? "CLOCK_BOOTTIME" : "CLOCK_MONOTONIC"));
+    return fail(ret, detail::asked(
+                         op, clock == wait_clock::boottime ? "CLOCK_BOOTTIME" : "CLOCK_MONOTONIC"));
   return {};
 }
 
@@ -276,38 +283,31 @@ napi_settings settings_of(const abi::napi& n) {
 }
 }  // namespace
 
-registered_napi& registered_napi::operator=(registered_napi&& o) noexcept {
-  return move_assign(*this, o, &registered_napi::previous_, napi_settings{});
-}
-
-registered_napi::~registered_napi() { (void)unregister(); }
-
-result<napi_settings> registered_napi::unregister() {
-  constexpr auto op = register_opcode::unregister_napi;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
+result<napi_settings> registered_napi::unregister_from(ring_ref ring, const napi_settings&) {
   abi::napi n{};
-  const int ret = ring->call(op, &n, 1);
-  if (ret < 0) return fail(ret, detail::asked(op));
+  const int ret = ring.call(unregister_opcode, &n, 1);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode));
   return settings_of(n);
 }
 
 result<registered_napi> register_napi(ring_ref ring, napi_settings settings) {
   constexpr auto op = register_opcode::register_napi;
   if (settings.busy_poll_timeout.count() < 0 || settings.busy_poll_timeout.count() > 0xffffffff)
-    return fail(std::errc::invalid_argument, detail::asked(op) + ": the busy-poll timeout does not fit 32 bits of µs");
+    return fail(std::errc::invalid_argument,
+                detail::asked(op) + ": the busy-poll timeout does not fit 32 bits of µs");
   abi::napi n{};
   n.busy_poll_to = static_cast<std::uint32_t>(settings.busy_poll_timeout.count());
   n.prefer_busy_poll = settings.prefer_busy_poll ? 1 : 0;
   // pad[0] is the operation (0: register with dynamic tracking) in kernels that know several.
   const int ret = ring.call(op, &n, 1);
   if (ret < 0) {
-    std::string text = detail::asked(op, std::to_string(settings.busy_poll_timeout.count()) + " µs");
+    std::string text =
+        detail::asked(op, std::to_string(settings.busy_poll_timeout.count()) + " µs");
     if (ret == -EOPNOTSUPP) text += ": the kernel was built without CONFIG_NET_RX_BUSY_POLL";
     if (ret == -EEXIST) text += ": busy polling is already registered on this ring";
     return fail(ret, std::move(text));
   }
-  return registered_napi(ring, settings_of(n));
+  return registered_napi(detail::handle_key{}, ring, settings_of(n));
 }
 
 }  // namespace urine

@@ -18,7 +18,6 @@ module;
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <utility>
 export module urine.registration:core;
 import urine.abi;
@@ -90,6 +89,16 @@ struct register_call_counts {
 
 }  // namespace urine
 
+namespace urine::detail {
+
+/// The key to a handle's constructor: not exported, so only this module's units, which make a
+/// handle once the kernel has accepted a registration, can name it.
+struct handle_key {
+  explicit handle_key() = default;
+};
+
+}  // namespace urine::detail
+
 export namespace urine::detail {
 
 /// io_uring_register(2) without a ring (fd -1: QUERY, SEND_MSG_RING), counted like ring calls.
@@ -107,45 +116,74 @@ void record_call(register_opcode op, bool succeeded) noexcept;
 [[nodiscard]] std::string asked(register_opcode op, const std::string& what = {});
 
 /// The handle state every registered resource shares: the ring it belongs to, or none once
-/// released or moved from. Moving transfers the duty to unregister.
+/// released or moved from.
 class ring_bound {
  public:
-  ring_bound(ring_bound&& o) noexcept : ring_(std::exchange(o.ring_, std::nullopt)) {}
-  ring_bound& operator=(ring_bound&& o) noexcept {
-    ring_ = std::exchange(o.ring_, std::nullopt);
-    return *this;
-  }
   ring_bound(const ring_bound&) = delete;
   ring_bound& operator=(const ring_bound&) = delete;
 
   /// Whether the handle still holds its registration.
   [[nodiscard]] bool registered() const noexcept { return ring_.has_value(); }
   explicit operator bool() const noexcept { return registered(); }
+  /// The ring it is registered on; none once unregistered or moved from.
+  [[nodiscard]] const std::optional<ring_ref>& ring() const noexcept { return ring_; }
 
  protected:
   explicit ring_bound(ring_ref r) noexcept : ring_(r) {}
+  ring_bound(ring_bound&& o) noexcept : ring_(std::exchange(o.ring_, std::nullopt)) {}
+  ring_bound& operator=(ring_bound&& o) noexcept {
+    ring_ = std::exchange(o.ring_, std::nullopt);
+    return *this;
+  }
   ~ring_bound() = default;
 
   /// Give up the ring for an unregister call: the ring, or an error naming `op` when the
   /// handle holds nothing (already unregistered, or moved from).
   result<ring_ref> release_for(register_opcode op);
 
-  /// The move assignment every handle shares: release what `self` holds through its own
-  /// unregister(), then take over `o`'s ring and the one field that names its registration,
-  /// leaving `o` holding nothing (`payload` reset to `empty`).
-  template <class Handle, class Payload>
-  static Handle& move_assign(Handle& self, Handle& o, Payload Handle::* payload,
-                             std::type_identity_t<Payload> empty) noexcept {
-    if (&self != &o) {
-      (void)self.unregister();
-      self.*payload = std::exchange(o.*payload, empty);
-      static_cast<ring_bound&>(self).ring_ =
-          std::exchange(static_cast<ring_bound&>(o).ring_, std::nullopt);
+  std::optional<ring_ref> ring_;
+};
+
+/// The shape of every handle to a registration the kernel holds until told otherwise: `Handle`
+/// (deriving from it) states only what differs, as
+///
+///   static constexpr register_opcode unregister_opcode;   // what undoes it
+///   static result<Unregistered> unregister_from(ring_ref, const Payload&);
+///
+/// and a `friend registration;` so that this reaches them. `Payload` names the registration (a
+/// table size, an id, a group); `Unregistered` is what undoing it reports. Handles are move-only
+/// (moving hands over the duty to unregister; the source keeps its payload but holds nothing),
+/// unregister on destruction, and are made only by this module (handle_key).
+template <class Handle, class Payload, class Unregistered = void>
+class registration : public ring_bound {
+ public:
+  registration(handle_key, ring_ref ring, const Payload& payload) noexcept
+      : ring_bound(ring), payload_(payload) {}
+  registration(registration&&) noexcept = default;
+  registration& operator=(registration&& o) noexcept {
+    if (this != &o) {
+      (void)unregister();
+      ring_bound::operator=(std::move(o));
+      payload_ = o.payload_;
     }
-    return self;
+    return *this;
+  }
+  // A static hook on the handle's payload, so it is safe to call once Handle's part is gone.
+  ~registration() { (void)unregister(); }
+
+  /// Undo the registration now and return the kernel's answer; the handle holds nothing
+  /// afterwards (unregistering again is an error that says so).
+  result<Unregistered> unregister() {
+    const auto ring = release_for(Handle::unregister_opcode);
+    if (!ring) return std::unexpected(ring.error());
+    return Handle::unregister_from(*ring, payload_);
   }
 
-  std::optional<ring_ref> ring_;
+ protected:
+  [[nodiscard]] const Payload& payload() const noexcept { return payload_; }
+
+ private:
+  Payload payload_;
 };
 
 }  // namespace urine::detail

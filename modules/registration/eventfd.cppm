@@ -16,23 +16,20 @@ enum class eventfd_mode : std::uint8_t {
 
 /// The ring's eventfd registration (the eventfd itself stays the caller's: it is not closed).
 /// A ring has at most one; notifications can be paused with ring.set_eventfd_enabled(false).
-class registered_eventfd : public detail::ring_bound {
+/// unregister() stops the signalling now (IORING_UNREGISTER_EVENTFD).
+class registered_eventfd : public detail::registration<registered_eventfd, int> {
  public:
-  registered_eventfd(registered_eventfd&&) noexcept = default;
-  registered_eventfd& operator=(registered_eventfd&& o) noexcept;
-  ~registered_eventfd();
+  using registration::registration;
 
-  [[nodiscard]] int fd() const noexcept { return fd_; }
-  /// Stop signalling now (IORING_UNREGISTER_EVENTFD).
-  result<void> unregister();
+  [[nodiscard]] int fd() const noexcept { return payload(); }
 
  private:
-  friend result<registered_eventfd> register_eventfd(ring_ref, int, eventfd_mode);
-  registered_eventfd(ring_ref ring, int fd) noexcept : ring_bound(ring), fd_(fd) {}
-  int fd_ = -1;
+  friend registration;
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_eventfd;
+  static result<void> unregister_from(ring_ref ring, int fd);
 };
 
-[[nodiscard]] result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd,
-                                                          eventfd_mode mode = eventfd_mode::every_completion);
+[[nodiscard]] result<registered_eventfd> register_eventfd(
+    ring_ref ring, int eventfd, eventfd_mode mode = eventfd_mode::every_completion);
 
 }  // namespace urine

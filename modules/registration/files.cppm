@@ -18,16 +18,15 @@ inline constexpr int empty_slot = -1;
 
 /// A ring's registered file table. Each slot is a `fixed_file` the operations take; direct
 /// descriptors (opened with a file_index) land in it too. Unregisters on destruction.
-class registered_files : public detail::ring_bound {
+/// unregister() drops the table (IORING_UNREGISTER_FILES).
+class registered_files : public detail::registration<registered_files, std::uint32_t> {
  public:
   /// IORING_MAX_FIXED_FILES; the kernel also caps a table at RLIMIT_NOFILE.
   static constexpr std::uint32_t max_entries = 1u << 20;
 
-  registered_files(registered_files&&) noexcept = default;
-  registered_files& operator=(registered_files&& o) noexcept;
-  ~registered_files();
+  using registration::registration;
 
-  [[nodiscard]] std::uint32_t size() const noexcept { return size_; }
+  [[nodiscard]] std::uint32_t size() const noexcept { return payload(); }
   /// The slot `i` as the operations take it; `i` must be below size().
   [[nodiscard]] fixed_file operator[](std::uint32_t i) const noexcept { return fixed_file(i); }
   /// The slot `i`, or an error naming the table size when it is out of range.
@@ -45,17 +44,10 @@ class registered_files : public detail::ring_bound {
   /// (IORING_REGISTER_FILE_ALLOC_RANGE): slots offset ... offset + count - 1.
   result<void> set_alloc_range(std::uint32_t offset, std::uint32_t count);
 
-  /// Drop the table now (IORING_UNREGISTER_FILES); the handle is empty afterwards.
-  result<void> unregister();
-
  private:
-  friend result<registered_files> register_files(ring_ref, std::span<const int>);
-  friend result<registered_files> register_files(ring_ref, std::span<const int>,
-                                                 std::span<const std::uint64_t>);
-  friend result<registered_files> register_sparse_files(ring_ref, std::uint32_t);
-  registered_files(ring_ref ring, std::uint32_t size) noexcept : ring_bound(ring), size_(size) {}
-
-  std::uint32_t size_ = 0;
+  friend registration;
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_files;
+  static result<void> unregister_from(ring_ref ring, std::uint32_t size);
 };
 
 /// Register `fds` as the ring's file table (IORING_REGISTER_FILES); empty_slot leaves a slot free.

@@ -49,8 +49,8 @@ void unmap(void* p, std::size_t size) noexcept {
 // ---- provided-buffer rings ---------------------------------------------------------------------
 
 buffer_ring::buffer_ring(buffer_ring&& o) noexcept
-    // Moves only the ring_bound part of `o`; its own members are taken one by one below.
-    : ring_bound(std::move(static_cast<ring_bound&>(o))),
+    // Moves only the registration part of `o`; its own members are taken one by one below.
+    : registration(std::move(static_cast<registration&>(o))),
       ring_(std::exchange(o.ring_, nullptr)),
       ring_mapped_(std::exchange(o.ring_mapped_, 0)),
       storage_(std::exchange(o.storage_, nullptr)),
@@ -60,11 +60,11 @@ buffer_ring::buffer_ring(buffer_ring&& o) noexcept
       tail_(o.tail_),
       staged_(o.staged_),
       available_(o.available_),
-      group_(o.group_),
       incremental_(o.incremental_),
       states_(std::move(o.states_)) {}
 
 buffer_ring::~buffer_ring() {
+  // Unregistered before the memory goes, so the kernel never holds a ring that is unmapped.
   (void)unregister();
   unmap();
 }
@@ -77,31 +77,29 @@ void buffer_ring::unmap() noexcept {
   ring_mapped_ = storage_mapped_ = 0;
 }
 
-result<void> buffer_ring::unregister() {
-  constexpr auto op = register_opcode::unregister_pbuf_ring;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
+result<void> buffer_ring::unregister_from(ring_ref ring, std::uint16_t group) {
   abi::buf_reg reg{};
-  reg.bgid = group_;
-  const int ret = ring->call(op, &reg, 1);
-  if (ret < 0) return fail(ret, detail::asked(op, "group " + std::to_string(group_)));
+  reg.bgid = group;
+  const int ret = ring.call(unregister_opcode, &reg, 1);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, "group " + std::to_string(group)));
   return {};
 }
 
 result<std::uint32_t> buffer_ring::kernel_head() const {
   constexpr auto op = register_opcode::register_pbuf_status;
-  if (!ring_bound::ring_)
-    return fail(std::errc::invalid_argument, detail::asked(op, "group " + std::to_string(group_)) +
-                                                 ": not registered through this handle");
+  const std::string what = "group " + std::to_string(group());
+  if (!registered())
+    return fail(std::errc::invalid_argument,
+                detail::asked(op, what) + ": not registered through this handle");
   abi::buf_status status{};
-  status.buf_group = group_;
-  const int ret = ring_bound::ring_->call(op, &status, 1);
-  if (ret < 0) return fail(ret, detail::asked(op, "group " + std::to_string(group_)));
+  status.buf_group = group();
+  const int ret = ring()->call(op, &status, 1);
+  if (ret < 0) return fail(ret, detail::asked(op, what));
   return status.head;
 }
 
 std::expected<provided_buffer, error> buffer_ring::take_without_buffer(std::int32_t res) const {
-  const std::string group = "buffer group " + std::to_string(group_);
+  const std::string group = "buffer group " + std::to_string(this->group());
   if (res == -ENOBUFS)
     return std::unexpected(
         error(errno_code(ENOBUFS),
@@ -118,7 +116,7 @@ std::expected<provided_buffer, error> buffer_ring::take_without_buffer(std::int3
 }
 
 error buffer_ring::misdelivery(std::uint16_t id, std::uint32_t n) const {
-  const std::string group = "buffer group " + std::to_string(group_);
+  const std::string group = "buffer group " + std::to_string(this->group());
   if (id > mask_)
     return error(errno_code(EINVAL), "buffer id " + std::to_string(id) + " is not in " + group +
                                          " (" + std::to_string(entries()) + " buffers)");
@@ -149,9 +147,8 @@ result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_option
         detail::asked(op, what) +
             ": kernel-allocated rings are mapped through the ring fd, and this ring has none");
 
-  buffer_ring br(ring);
+  buffer_ring br(ring, o.group);
   br.ring_bound::ring_.reset();  // nothing to unregister until the kernel says yes
-  br.group_ = o.group;
   br.mask_ = o.entries - 1;
   br.buffer_size_ = o.buffer_size;
   br.incremental_ = o.incremental;

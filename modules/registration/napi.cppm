@@ -18,22 +18,19 @@ struct napi_settings {
 
 /// Busy polling enabled on a ring (dynamic tracking: the queues of the sockets it serves).
 /// Unregisters on destruction. A ring has one setting: registering again replaces it (previous()
-/// says what was replaced), so keep one handle per ring.
-class registered_napi : public detail::ring_bound {
+/// says what was replaced), so keep one handle per ring. unregister() turns busy polling off
+/// (IORING_UNREGISTER_NAPI) and returns the settings that were in force.
+class registered_napi : public detail::registration<registered_napi, napi_settings, napi_settings> {
  public:
-  registered_napi(registered_napi&&) noexcept = default;
-  registered_napi& operator=(registered_napi&& o) noexcept;
-  ~registered_napi();
+  using registration::registration;
 
   /// What was in force before registration.
-  [[nodiscard]] const napi_settings& previous() const noexcept { return previous_; }
-  /// Turn busy polling off (IORING_UNREGISTER_NAPI); returns the settings that were in force.
-  result<napi_settings> unregister();
+  [[nodiscard]] const napi_settings& previous() const noexcept { return payload(); }
 
  private:
-  friend result<registered_napi> register_napi(ring_ref, napi_settings);
-  registered_napi(ring_ref ring, napi_settings previous) noexcept : ring_bound(ring), previous_(previous) {}
-  napi_settings previous_;
+  friend registration;
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_napi;
+  static result<napi_settings> unregister_from(ring_ref ring, const napi_settings& previous);
 };
 
 [[nodiscard]] result<registered_napi> register_napi(ring_ref ring, napi_settings settings);

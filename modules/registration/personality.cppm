@@ -10,25 +10,22 @@ import :core;
 export namespace urine {
 
 /// Saved credentials. Pass options() (or its id as sqe_options::personality) to push() to run a
-/// request with them. Unregisters on destruction.
-class personality : public detail::ring_bound {
+/// request with them. Unregisters on destruction; unregister() forgets the credentials now
+/// (IORING_UNREGISTER_PERSONALITY).
+class personality : public detail::registration<personality, std::uint16_t> {
  public:
-  personality(personality&&) noexcept = default;
-  personality& operator=(personality&& o) noexcept;
-  ~personality();
+  using registration::registration;
 
-  [[nodiscard]] std::uint16_t id() const noexcept { return id_; }
+  [[nodiscard]] std::uint16_t id() const noexcept { return payload(); }
   /// SQE options that run a request under these credentials.
   [[nodiscard]] sqe_options options(sqe_flags flags = sqe_flags::none) const noexcept {
-    return {flags, id_};
+    return {flags, id()};
   }
-  /// Forget the credentials now (IORING_UNREGISTER_PERSONALITY).
-  result<void> unregister();
 
  private:
-  friend result<personality> register_personality(ring_ref);
-  personality(ring_ref ring, std::uint16_t id) noexcept : ring_bound(ring), id_(id) {}
-  std::uint16_t id_ = 0;
+  friend registration;
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_personality;
+  static result<void> unregister_from(ring_ref ring, std::uint16_t id);
 };
 
 /// Save the calling thread's current credentials (IORING_REGISTER_PERSONALITY).

@@ -15,21 +15,18 @@ export namespace urine {
 inline constexpr std::uint32_t max_registered_ring_fds = 16;
 
 /// One registered ring fd. The table belongs to the registering thread: use the index and
-/// unregister on that thread. Unregisters on destruction.
-class registered_ring_index : public detail::ring_bound {
+/// unregister on that thread. Unregisters on destruction (IORING_UNREGISTER_RING_FDS).
+class registered_ring_index : public detail::registration<registered_ring_index, std::uint32_t> {
  public:
-  registered_ring_index(registered_ring_index&&) noexcept = default;
-  registered_ring_index& operator=(registered_ring_index&& o) noexcept;
-  ~registered_ring_index();
+  using registration::registration;
 
   /// Pass this as the fd of io_uring_enter(2) with IORING_ENTER_REGISTERED_RING.
-  [[nodiscard]] std::uint32_t index() const noexcept { return index_; }
-  result<void> unregister();
+  [[nodiscard]] std::uint32_t index() const noexcept { return payload(); }
 
  private:
-  friend result<registered_ring_index> register_ring_fd(ring_ref, int, std::uint32_t);
-  registered_ring_index(ring_ref ring, std::uint32_t index) noexcept : ring_bound(ring), index_(index) {}
-  std::uint32_t index_ = 0;
+  friend registration;
+  static constexpr register_opcode unregister_opcode = register_opcode::unregister_ring_fds;
+  static result<void> unregister_from(ring_ref ring, std::uint32_t index);
 };
 
 /// Any free slot of the thread's registered-ring table.

@@ -130,17 +130,11 @@ std::unexpected<error> buffers_refused(int ret, register_opcode op, std::size_t 
 
 }  // namespace
 
-registered_buffers& registered_buffers::operator=(registered_buffers&& o) noexcept {
-  return move_assign(*this, o, &registered_buffers::size_, 0u);
-}
-
-registered_buffers::~registered_buffers() { (void)unregister(); }
-
 result<fixed_buffer> registered_buffers::at(std::uint32_t i) const {
-  if (i >= size_)
+  if (i >= size())
     return fail(std::errc::invalid_argument, "registered buffer " + std::to_string(i) +
                                                  " is out of range: the table has " +
-                                                 count_of(size_, "slot"));
+                                                 count_of(size(), "slot"));
   return fixed_buffer(static_cast<std::uint16_t>(i));
 }
 
@@ -151,10 +145,10 @@ result<void> registered_buffers::update(std::uint32_t offset, std::span<const ::
     return fail(std::errc::bad_file_descriptor,
                 detail::asked(op) + ": the table is not registered");
   if (iov.empty()) return {};
-  if (offset > size_ || iov.size() > size_ - offset)
+  if (offset > size() || iov.size() > size() - offset)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, iov.size())) +
                                                  ": out of range, the table has " +
-                                                 count_of(size_, "slot"));
+                                                 count_of(size(), "slot"));
   if (auto ok = check_buffers(iov, tags, op); !ok) return ok;
   abi::rsrc_update2 up{};
   up.offset = offset;
@@ -166,12 +160,9 @@ result<void> registered_buffers::update(std::uint32_t offset, std::span<const ::
   return {};
 }
 
-result<void> registered_buffers::unregister() {
-  constexpr auto op = register_opcode::unregister_buffers;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
-  const int ret = ring->call(op, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(op, count_of(size_, "slot")));
+result<void> registered_buffers::unregister_from(ring_ref ring, std::uint32_t size) {
+  const int ret = ring.call(unregister_opcode, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, count_of(size, "slot")));
   return {};
 }
 
@@ -180,7 +171,7 @@ result<registered_buffers> register_buffers(ring_ref ring, std::span<const ::iov
   if (auto ok = check_buffers(iov, {}, op); !ok) return std::unexpected(std::move(ok.error()));
   const int ret = ring.call(op, iov.data(), static_cast<std::uint32_t>(iov.size()));
   if (ret < 0) return buffers_refused(ret, op, iov.size());
-  return registered_buffers(ring, static_cast<std::uint32_t>(iov.size()));
+  return registered_buffers(detail::handle_key{}, ring, static_cast<std::uint32_t>(iov.size()));
 }
 
 namespace {
@@ -202,7 +193,7 @@ result<registered_buffers> register_buffers(ring_ref ring, std::span<const ::iov
   const int ret = register_rsrc2(ring, op, static_cast<std::uint32_t>(iov.size()), iov.data(),
                                  tags.empty() ? nullptr : tags.data(), false);
   if (ret < 0) return buffers_refused(ret, op, iov.size());
-  return registered_buffers(ring, static_cast<std::uint32_t>(iov.size()));
+  return registered_buffers(detail::handle_key{}, ring, static_cast<std::uint32_t>(iov.size()));
 }
 
 result<registered_buffers> register_sparse_buffers(ring_ref ring, std::uint32_t count) {
@@ -213,31 +204,31 @@ result<registered_buffers> register_sparse_buffers(ring_ref ring, std::uint32_t 
                     std::to_string(registered_buffers::max_entries) + " slots");
   const int ret = register_rsrc2(ring, op, count, nullptr, nullptr, true);
   if (ret < 0) return buffers_refused(ret, op, count);
-  return registered_buffers(ring, count);
+  return registered_buffers(detail::handle_key{}, ring, count);
 }
 
 result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers& source,
                                          clone_range range) {
   constexpr auto op = register_opcode::register_clone_buffers;
-  if (!source.ring_)
+  if (!source.registered())
     return fail(std::errc::invalid_argument,
                 detail::asked(op) + ": the source table is not registered");
   const std::uint32_t count =
-      range.count != 0 ? range.count : source.size_ - std::min(range.source_offset, source.size_);
-  if (range.source_offset > source.size_ || count > source.size_ - range.source_offset ||
+      range.count != 0 ? range.count : source.size() - std::min(range.source_offset, source.size());
+  if (range.source_offset > source.size() || count > source.size() - range.source_offset ||
       count == 0)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(range.source_offset, count)) +
                                                  ": out of range, the source table has " +
-                                                 count_of(source.size_, "slot"));
+                                                 count_of(source.size(), "slot"));
   if (range.offset > registered_buffers::max_entries - count)
     return fail(std::errc::invalid_argument, detail::asked(op) + ": destination " +
                                                  slots(range.offset, count) + " exceed " +
                                                  std::to_string(registered_buffers::max_entries));
-  if (*source.ring_ == ring)
+  if (*source.ring() == ring)
     return fail(std::errc::invalid_argument,
                 detail::asked(op) + ": source and destination are the same ring");
   abi::clone_buffers arg{};
-  const ring_ref& src = *source.ring_;
+  const ring_ref& src = *source.ring();
   // A source ring without an fd is named by its registered index (which this thread registered).
   if (src.fd() >= 0) {
     arg.src_fd = static_cast<std::uint32_t>(src.fd());
@@ -254,7 +245,7 @@ result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers
     if (ret == -EBUSY) text += ": the destination ring already has a buffer table";
     return fail(ret, std::move(text));
   }
-  return registered_buffers(ring, range.offset + count);
+  return registered_buffers(detail::handle_key{}, ring, range.offset + count);
 }
 
 // ---- files -------------------------------------------------------------------------------------
@@ -289,17 +280,11 @@ std::unexpected<error> files_refused(int ret, register_opcode op, std::size_t n)
 
 }  // namespace
 
-registered_files& registered_files::operator=(registered_files&& o) noexcept {
-  return move_assign(*this, o, &registered_files::size_, 0u);
-}
-
-registered_files::~registered_files() { (void)unregister(); }
-
 result<fixed_file> registered_files::at(std::uint32_t i) const {
-  if (i >= size_)
+  if (i >= size())
     return fail(std::errc::invalid_argument, "registered file " + std::to_string(i) +
                                                  " is out of range: the table has " +
-                                                 count_of(size_, "slot"));
+                                                 count_of(size(), "slot"));
   return fixed_file(i);
 }
 
@@ -315,10 +300,10 @@ result<unsigned> registered_files::update(std::uint32_t offset, std::span<const 
     return fail(std::errc::bad_file_descriptor,
                 detail::asked(op) + ": the table is not registered");
   if (fds.empty()) return 0u;
-  if (offset > size_ || fds.size() > size_ - offset)
+  if (offset > size() || fds.size() > size() - offset)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, fds.size())) +
                                                  ": out of range, the table has " +
-                                                 count_of(size_, "slot"));
+                                                 count_of(size(), "slot"));
   if (!tags.empty() && tags.size() != fds.size())
     return fail(std::errc::invalid_argument, detail::asked(op) + ": give one tag per file");
   int ret;
@@ -348,10 +333,10 @@ result<void> registered_files::set_alloc_range(std::uint32_t offset, std::uint32
   if (!ring_)
     return fail(std::errc::bad_file_descriptor,
                 detail::asked(op) + ": the table is not registered");
-  if (count == 0 || offset > size_ || count > size_ - offset)
+  if (count == 0 || offset > size() || count > size() - offset)
     return fail(std::errc::invalid_argument, detail::asked(op, slots(offset, count)) +
                                                  ": not inside the table of " +
-                                                 count_of(size_, "slot"));
+                                                 count_of(size(), "slot"));
   abi::file_index_range range{};
   range.off = offset;
   range.len = count;
@@ -361,12 +346,9 @@ result<void> registered_files::set_alloc_range(std::uint32_t offset, std::uint32
   return {};
 }
 
-result<void> registered_files::unregister() {
-  constexpr auto op = register_opcode::unregister_files;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
-  const int ret = ring->call(op, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(op, count_of(size_, "slot")));
+result<void> registered_files::unregister_from(ring_ref ring, std::uint32_t size) {
+  const int ret = ring.call(unregister_opcode, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, count_of(size, "slot")));
   return {};
 }
 
@@ -375,7 +357,7 @@ result<registered_files> register_files(ring_ref ring, std::span<const int> fds)
   if (auto ok = check_files(fds.size(), {}, op); !ok) return std::unexpected(std::move(ok.error()));
   const int ret = ring.call(op, fds.data(), static_cast<std::uint32_t>(fds.size()));
   if (ret < 0) return files_refused(ret, op, fds.size());
-  return registered_files(ring, static_cast<std::uint32_t>(fds.size()));
+  return registered_files(detail::handle_key{}, ring, static_cast<std::uint32_t>(fds.size()));
 }
 
 result<registered_files> register_files(ring_ref ring, std::span<const int> fds,
@@ -386,7 +368,7 @@ result<registered_files> register_files(ring_ref ring, std::span<const int> fds,
   const int ret = register_rsrc2(ring, op, static_cast<std::uint32_t>(fds.size()), fds.data(),
                                  tags.empty() ? nullptr : tags.data(), false);
   if (ret < 0) return files_refused(ret, op, fds.size());
-  return registered_files(ring, static_cast<std::uint32_t>(fds.size()));
+  return registered_files(detail::handle_key{}, ring, static_cast<std::uint32_t>(fds.size()));
 }
 
 result<registered_files> register_sparse_files(ring_ref ring, std::uint32_t count) {
@@ -394,23 +376,14 @@ result<registered_files> register_sparse_files(ring_ref ring, std::uint32_t coun
   if (auto ok = check_files(count, {}, op); !ok) return std::unexpected(std::move(ok.error()));
   const int ret = register_rsrc2(ring, op, count, nullptr, nullptr, true);
   if (ret < 0) return files_refused(ret, op, count);
-  return registered_files(ring, count);
+  return registered_files(detail::handle_key{}, ring, count);
 }
 
 // ---- eventfd -----------------------------------------------------------------------------------
 
-registered_eventfd& registered_eventfd::operator=(registered_eventfd&& o) noexcept {
-  return move_assign(*this, o, &registered_eventfd::fd_, -1);
-}
-
-registered_eventfd::~registered_eventfd() { (void)unregister(); }
-
-result<void> registered_eventfd::unregister() {
-  constexpr auto op = register_opcode::unregister_eventfd;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
-  const int ret = ring->call(op, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(op, "eventfd " + std::to_string(fd_)));
+result<void> registered_eventfd::unregister_from(ring_ref ring, int fd) {
+  const int ret = ring.call(unregister_opcode, nullptr, 0);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, "eventfd " + std::to_string(fd)));
   return {};
 }
 
@@ -426,23 +399,14 @@ result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd, eventfd_
     if (ret == -EINVAL || ret == -EBADF) text += ": not an eventfd";
     return fail(ret, std::move(text));
   }
-  return registered_eventfd(ring, eventfd);
+  return registered_eventfd(detail::handle_key{}, ring, eventfd);
 }
 
 // ---- personality -------------------------------------------------------------------------------
 
-personality& personality::operator=(personality&& o) noexcept {
-  return move_assign(*this, o, &personality::id_, 0);
-}
-
-personality::~personality() { (void)unregister(); }
-
-result<void> personality::unregister() {
-  constexpr auto op = register_opcode::unregister_personality;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
-  const int ret = ring->call(op, nullptr, id_);
-  if (ret < 0) return fail(ret, detail::asked(op, "id " + std::to_string(id_)));
+result<void> personality::unregister_from(ring_ref ring, std::uint16_t id) {
+  const int ret = ring.call(unregister_opcode, nullptr, id);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, "id " + std::to_string(id)));
   return {};
 }
 
@@ -450,28 +414,20 @@ result<personality> register_personality(ring_ref ring) {
   constexpr auto op = register_opcode::register_personality;
   const int ret = ring.call(op, nullptr, 0);
   if (ret < 0) return fail(ret, detail::asked(op));
-  return personality(ring, static_cast<std::uint16_t>(ret));
+  return personality(detail::handle_key{}, ring, static_cast<std::uint16_t>(ret));
 }
 
 // ---- ring fds ----------------------------------------------------------------------------------
 
-registered_ring_index& registered_ring_index::operator=(registered_ring_index&& o) noexcept {
-  return move_assign(*this, o, &registered_ring_index::index_, 0u);
-}
-
-registered_ring_index::~registered_ring_index() { (void)unregister(); }
-
-result<void> registered_ring_index::unregister() {
-  constexpr auto op = register_opcode::unregister_ring_fds;
-  const auto ring = release_for(op);
-  if (!ring) return std::unexpected(ring.error());
+result<void> registered_ring_index::unregister_from(ring_ref ring, std::uint32_t index) {
+  const std::string what = "index " + std::to_string(index);
   abi::rsrc_update up{};
-  up.offset = index_;
-  const int ret = ring->call(op, &up, 1);
-  if (ret < 0) return fail(ret, detail::asked(op, "index " + std::to_string(index_)));
+  up.offset = index;
+  const int ret = ring.call(unregister_opcode, &up, 1);
+  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, what));
   if (ret != 1)
     return fail(std::errc::invalid_argument,
-                detail::asked(op, "index " + std::to_string(index_)) + ": the slot was empty");
+                detail::asked(unregister_opcode, what) + ": the slot was empty");
   return {};
 }
 
@@ -498,7 +454,7 @@ result<registered_ring_index> register_ring_fd(ring_ref ring, int fd, std::uint3
   if (ret != 1)
     return fail(std::errc::no_buffer_space,
                 detail::asked(op, "fd " + std::to_string(fd)) + ": no free slot");
-  return registered_ring_index(ring, up.offset);
+  return registered_ring_index(detail::handle_key{}, ring, up.offset);
 }
 
 }  // namespace urine
