@@ -14,6 +14,7 @@ export namespace urine::ops {
 /// `first_id` + 1, ..., in group `group`. Result: 0 (older kernels: the count).
 struct provide_buffers {
   static constexpr opcode code = opcode::provide_buffers;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   buffer memory;
   std::uint32_t size;
   std::uint32_t count;
@@ -29,6 +30,7 @@ struct provide_buffers {
 /// REMOVE_BUFFERS: take back up to `count` unused buffers of group `group`. Result: how many.
 struct remove_buffers {
   static constexpr opcode code = opcode::remove_buffers;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   std::uint32_t count;
   std::uint16_t group;
 

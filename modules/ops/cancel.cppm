@@ -47,6 +47,7 @@ class cancel_match {
 /// `all`, -ENOENT when nothing matched, -EALREADY when the match was already running.
 struct async_cancel {
   static constexpr opcode code = opcode::async_cancel;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   cancel_match match;
   bool all = false;
 

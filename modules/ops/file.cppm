@@ -72,6 +72,7 @@ export namespace urine::ops {
 template <file_target File = int>
 struct fsync {
   static constexpr opcode code = opcode::fsync;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   fsync_flags flags = fsync_flags::none;
   std::uint64_t offset = 0;
@@ -87,6 +88,7 @@ struct fsync {
 template <file_target File = int>
 struct sync_file_range {
   static constexpr opcode code = opcode::sync_file_range;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::uint64_t offset = 0;
   std::uint32_t length = 0;
@@ -102,6 +104,7 @@ struct sync_file_range {
 template <file_target File = int>
 struct fallocate {
   static constexpr opcode code = opcode::fallocate;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
@@ -114,6 +117,7 @@ struct fallocate {
 template <file_target File = int>
 struct fadvise {
   static constexpr opcode code = opcode::fadvise;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
@@ -129,6 +133,7 @@ struct fadvise {
 /// MADVISE: madvise(2) on this process's memory `range`.
 struct madvise {
   static constexpr opcode code = opcode::madvise;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   const_buffer range;
   memory_advice advice = memory_advice::normal;
 
@@ -143,6 +148,7 @@ struct madvise {
 template <file_target File = int>
 struct ftruncate {
   static constexpr opcode code = opcode::ftruncate;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::uint64_t length = 0;
 
@@ -153,6 +159,7 @@ struct ftruncate {
 template <file_target File = int>
 struct close {
   static constexpr opcode code = opcode::close;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
 
   inline void prepare(abi::sqe& s) const noexcept {
@@ -169,6 +176,7 @@ struct close {
 /// indices back into `fds`. Result: the number of slots updated.
 struct files_update {
   static constexpr opcode code = opcode::files_update;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   std::span<int> fds;
   std::uint32_t offset = 0;
 
@@ -182,6 +190,7 @@ struct files_update {
 /// install_fd_flags::no_cloexec).
 struct fixed_fd_install {
   static constexpr opcode code = opcode::fixed_fd_install;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   fixed_file file;
   install_fd_flags flags = install_fd_flags::none;
 

@@ -26,6 +26,7 @@ export namespace urine::ops {
 template <file_target Ring = int>
 struct msg_ring {
   static constexpr opcode code = opcode::msg_ring;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   Ring target;
   std::int32_t value = 0;
   user_data data = {};
@@ -44,6 +45,7 @@ struct msg_ring {
 template <file_target Ring = int>
 struct msg_ring_fd {
   static constexpr opcode code = opcode::msg_ring;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   Ring target;
   fixed_file source;
   direct_target slot;

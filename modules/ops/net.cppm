@@ -74,6 +74,7 @@ export namespace urine::ops {
 /// SOCKET: socket(2). Result: the descriptor, or with a direct `install` target the slot.
 struct socket {
   static constexpr opcode code = opcode::socket;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int domain;
   int type;
   int protocol = 0;
@@ -91,6 +92,7 @@ struct socket {
 template <file_target File = int>
 struct bind {
   static constexpr opcode code = opcode::bind;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   socket_address address;
 
@@ -103,6 +105,7 @@ struct bind {
 template <file_target File = int>
 struct listen {
   static constexpr opcode code = opcode::listen;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::uint32_t backlog = 128;
 
@@ -113,6 +116,7 @@ struct listen {
 template <file_target File = int>
 struct connect {
   static constexpr opcode code = opcode::connect;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   socket_address address;
 
@@ -127,6 +131,7 @@ struct connect {
 template <file_target File = int>
 struct accept {
   static constexpr opcode code = opcode::accept;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   ::sockaddr* peer = nullptr;
   ::socklen_t* peer_len = nullptr;
@@ -146,6 +151,7 @@ struct accept {
 template <file_target File = int>
 struct shutdown {
   static constexpr opcode code = opcode::shutdown;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   shutdown_how how = shutdown_how::both;
 
@@ -158,6 +164,7 @@ struct shutdown {
 template <file_target File = int>
 struct send {
   static constexpr opcode code = opcode::send;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const_buffer from;
   msg_flags flags = msg_flags::none;
@@ -175,6 +182,7 @@ struct send {
 template <file_target File = int>
 struct recv {
   static constexpr opcode code = opcode::recv;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   read_buffer into;
   msg_flags flags = msg_flags::none;
@@ -190,6 +198,7 @@ struct recv {
 template <file_target File = int>
 struct sendmsg {
   static constexpr opcode code = opcode::sendmsg;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const ::msghdr* msg;
   msg_flags flags = msg_flags::none;
@@ -206,6 +215,7 @@ struct sendmsg {
 template <file_target File = int>
 struct recvmsg {
   static constexpr opcode code = opcode::recvmsg;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   ::msghdr* msg;
   msg_flags flags = msg_flags::none;
@@ -224,6 +234,7 @@ struct recvmsg {
 template <file_target File = int>
 struct send_zc {
   static constexpr opcode code = opcode::send_zc;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const_buffer from;
   msg_flags flags = msg_flags::none;
@@ -242,6 +253,7 @@ struct send_zc {
 template <file_target File = int>
 struct sendmsg_zc {
   static constexpr opcode code = opcode::sendmsg_zc;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const ::msghdr* msg;
   msg_flags flags = msg_flags::none;
@@ -258,6 +270,7 @@ struct sendmsg_zc {
 template <file_target File = int>
 struct recv_zc {
   static constexpr opcode code = opcode::recv_zc;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   static constexpr bool needs_big_cqe = true;
   File file;
   std::uint32_t ifq_index = 0;

@@ -23,7 +23,7 @@ export namespace urine::ops {
 /// NOP. Result: 0, or `inject_result` when `inject` is set (a way to test error paths).
 struct nop {
   static constexpr opcode code = opcode::nop;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   bool inject = false;
   std::int32_t inject_result = 0;
 
@@ -34,7 +34,7 @@ struct nop {
 /// needs a cqe32 or cqe_mixed ring.
 struct nop32 {
   static constexpr opcode code = opcode::nop;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   static constexpr bool needs_big_cqe = true;
   std::uint64_t extra1 = 0;
   std::uint64_t extra2 = 0;
@@ -51,7 +51,7 @@ struct nop32 {
 /// opcode (-EINVAL).
 struct nop128 {
   static constexpr opcode code = opcode::nop128;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   static constexpr bool needs_sqe128 = true;
   bool inject = false;
   std::int32_t inject_result = 0;

@@ -5,7 +5,8 @@
 // Operation traits a ring checks at compile time, where present:
 //   needs_sqe128    the operation fills a 128-byte SQE (only ring<sqe128>)
 //   needs_big_cqe   the completion is a 32-byte CQE (only cqe32 / cqe_mixed rings)
-//   iopoll_capable  true where the kernel accepts the opcode on IOPOLL rings (default: false)
+//   iopoll_capable  whether IOPOLL rings accept the operation: every operation takes it from the
+//                   opcode table's iopoll column (accepts_iopoll(code)), never sets it by hand
 export module urine.ops;
 
 export import urine.abi;

@@ -79,6 +79,7 @@ export namespace urine::ops {
 /// OPENAT: openat(2). Result: the new descriptor, or with a direct `install` target the slot.
 struct openat {
   static constexpr opcode code = opcode::openat;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int dir = current_dir;
   path_ref path;
   int flags = 0;  ///< O_* of open(2)
@@ -96,6 +97,7 @@ struct openat {
 /// until submitted.
 struct openat2 {
   static constexpr opcode code = opcode::openat2;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int dir = current_dir;
   path_ref path;
   const open_how* how;
@@ -110,6 +112,7 @@ struct openat2 {
 /// STATX: statx(2) into `*into`.
 struct statx {
   static constexpr opcode code = opcode::statx;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int dir = current_dir;
   path_ref path;
   struct ::statx* into;
@@ -125,6 +128,7 @@ struct statx {
 /// RENAMEAT: renameat2(2).
 struct renameat {
   static constexpr opcode code = opcode::renameat;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int old_dir = current_dir;
   path_ref old_path;
   int new_dir = current_dir;
@@ -140,6 +144,7 @@ struct renameat {
 /// UNLINKAT: unlinkat(2) (at_flags::removedir: rmdir).
 struct unlinkat {
   static constexpr opcode code = opcode::unlinkat;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int dir = current_dir;
   path_ref path;
   at_flags flags = at_flags::none;
@@ -153,6 +158,7 @@ struct unlinkat {
 /// MKDIRAT: mkdirat(2).
 struct mkdirat {
   static constexpr opcode code = opcode::mkdirat;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int dir = current_dir;
   path_ref path;
   ::mode_t mode = 0755;
@@ -163,6 +169,7 @@ struct mkdirat {
 /// SYMLINKAT: symlinkat(2) — create `link_path` (relative to `dir`) pointing at `target`.
 struct symlinkat {
   static constexpr opcode code = opcode::symlinkat;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   path_ref target;
   int dir = current_dir;
   path_ref link_path;
@@ -175,6 +182,7 @@ struct symlinkat {
 /// LINKAT: linkat(2) — a hard link `new_path` to `old_path`.
 struct linkat {
   static constexpr opcode code = opcode::linkat;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int old_dir = current_dir;
   path_ref old_path;
   int new_dir = current_dir;

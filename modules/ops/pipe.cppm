@@ -43,6 +43,7 @@ export namespace urine::ops {
 template <file_target In = int, file_target Out = int>
 struct splice {
   static constexpr opcode code = opcode::splice;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   In in;
   std::uint64_t in_offset = current_position;
   Out out;
@@ -59,6 +60,7 @@ struct splice {
 template <file_target In = int, file_target Out = int>
 struct tee {
   static constexpr opcode code = opcode::tee;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   In in;
   Out out;
   std::uint32_t length = 0;
@@ -71,6 +73,7 @@ struct tee {
 /// registered slots with a direct `install` target (a direct_slot n takes slots n and n + 1).
 struct pipe {
   static constexpr opcode code = opcode::pipe;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   std::span<int, 2> fds;
   pipe_flags flags = pipe_flags::none;
   descriptor_target install = {};

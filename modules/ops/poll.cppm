@@ -42,6 +42,7 @@ export namespace urine::ops {
 template <file_target File = int>
 struct poll_add {
   static constexpr opcode code = opcode::poll_add;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   poll_events events = poll_events::in;
   poll_flags flags = poll_flags::none;
@@ -56,6 +57,7 @@ struct poll_add {
 /// with -ECANCELED; -ENOENT when none matches).
 struct poll_remove {
   static constexpr opcode code = opcode::poll_remove;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   user_data target;
 
   inline void prepare(abi::sqe& s) const noexcept { detail::prep_rw(s, code, -1, target.value(), 0, 0); }
@@ -65,6 +67,7 @@ struct poll_remove {
 /// user data (each only when given) — keeping it armed.
 struct poll_update {
   static constexpr opcode code = opcode::poll_remove;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   user_data target;
   std::optional<poll_events> new_events = {};
   std::optional<user_data> new_user_data = {};
@@ -83,6 +86,7 @@ struct poll_update {
 /// `target` with `*event` (null for del).
 struct epoll_ctl {
   static constexpr opcode code = opcode::epoll_ctl;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   int epoll;
   epoll_op op;
   int target;
@@ -98,6 +102,7 @@ struct epoll_ctl {
 template <file_target File = int>
 struct epoll_wait {
   static constexpr opcode code = opcode::epoll_wait;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File epoll;
   std::span<::epoll_event> events;
 

@@ -68,6 +68,7 @@ export namespace urine::ops {
 /// Result: 0.
 struct waitid {
   static constexpr opcode code = opcode::waitid;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   wait_idtype idtype = wait_idtype::pid;
   ::id_t id = 0;
   ::siginfo_t* info = nullptr;
@@ -83,6 +84,7 @@ struct waitid {
 /// once when it does not.
 struct futex_wait {
   static constexpr opcode code = opcode::futex_wait;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   const void* word;
   std::uint64_t expected;
   std::uint64_t mask = futex_bitset_any;
@@ -94,6 +96,7 @@ struct futex_wait {
 /// FUTEX_WAKE (6.7): wake up to `count` waiters on `word`. Result: how many were woken.
 struct futex_wake {
   static constexpr opcode code = opcode::futex_wake;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   const void* word;
   std::uint64_t count = 1;
   std::uint64_t mask = futex_bitset_any;
@@ -105,6 +108,7 @@ struct futex_wake {
 /// FUTEX_WAITV (6.7): wait on several futexes at once. Result: the index of the one woken.
 struct futex_waitv {
   static constexpr opcode code = opcode::futex_waitv;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   std::span<const futex_waiter> futexes;
 
   inline void prepare(abi::sqe& s) const noexcept {

@@ -52,7 +52,7 @@ export namespace urine::ops {
 template <file_target File = int>
 struct read {
   static constexpr opcode code = opcode::read;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   read_buffer into;
   std::uint64_t offset = current_position;
@@ -70,7 +70,7 @@ struct read {
 template <file_target File = int>
 struct write {
   static constexpr opcode code = opcode::write;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const_buffer from;
   std::uint64_t offset = current_position;
@@ -87,7 +87,7 @@ struct write {
 template <file_target File = int>
 struct readv {
   static constexpr opcode code = opcode::readv;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::span<const ::iovec> iov;
   std::uint64_t offset = current_position;
@@ -102,7 +102,7 @@ struct readv {
 template <file_target File = int>
 struct writev {
   static constexpr opcode code = opcode::writev;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::span<const ::iovec> iov;
   std::uint64_t offset = current_position;
@@ -117,7 +117,7 @@ struct writev {
 template <file_target File = int>
 struct read_fixed {
   static constexpr opcode code = opcode::read_fixed;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   buffer into;
   fixed_buffer buf_index{0};
@@ -133,7 +133,7 @@ struct read_fixed {
 template <file_target File = int>
 struct write_fixed {
   static constexpr opcode code = opcode::write_fixed;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const_buffer from;
   fixed_buffer buf_index{0};
@@ -149,7 +149,7 @@ struct write_fixed {
 template <file_target File = int>
 struct readv_fixed {
   static constexpr opcode code = opcode::readv_fixed;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::span<const ::iovec> iov;
   fixed_buffer buf_index{0};
@@ -163,7 +163,7 @@ struct readv_fixed {
 template <file_target File = int>
 struct writev_fixed {
   static constexpr opcode code = opcode::writev_fixed;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::span<const ::iovec> iov;
   fixed_buffer buf_index{0};
@@ -178,6 +178,7 @@ struct writev_fixed {
 template <file_target File = int>
 struct read_multishot {
   static constexpr opcode code = opcode::read_multishot;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   buffer_group group;
   std::uint64_t offset = 0;

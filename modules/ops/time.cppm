@@ -26,6 +26,7 @@ export namespace urine::ops {
 /// removed), each completion with F_MORE but the last.
 struct timeout {
   static constexpr opcode code = opcode::timeout;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   const abi::kernel_timespec* after;
   std::uint32_t count = 0;
   timeout_flags flags = timeout_flags::none;
@@ -41,6 +42,7 @@ struct timeout {
 /// nothing to cancel and this completion carries that attempt's result (-ENOENT, -EALREADY).
 struct link_timeout {
   static constexpr opcode code = opcode::link_timeout;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   const abi::kernel_timespec* after;
   timeout_flags flags = timeout_flags::none;
 
@@ -52,6 +54,7 @@ struct link_timeout {
 /// TIMEOUT_REMOVE: cancel the timeout whose user data is `target` (it completes -ECANCELED).
 struct timeout_remove {
   static constexpr opcode code = opcode::timeout_remove;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   user_data target;
 
   inline void prepare(abi::sqe& s) const noexcept {
@@ -63,6 +66,7 @@ struct timeout_remove {
 /// `*after`; `flags` may add abs and a clock.
 struct timeout_update {
   static constexpr opcode code = opcode::timeout_remove;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   user_data target;
   const abi::kernel_timespec* after;
   timeout_flags flags = timeout_flags::none;

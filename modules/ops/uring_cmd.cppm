@@ -50,7 +50,7 @@ export namespace urine::ops {
 template <file_target File = int>
 struct uring_cmd {
   static constexpr opcode code = opcode::uring_cmd;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   std::uint32_t cmd_op;
   std::array<std::byte, 16> payload = {};
@@ -67,7 +67,7 @@ struct uring_cmd {
 template <file_target File = int, opcode Code = opcode::uring_cmd>
 struct uring_cmd80 {
   static constexpr opcode code = Code;
-  static constexpr bool iopoll_capable = true;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   static constexpr bool needs_sqe128 = true;
   File file;
   std::uint32_t cmd_op;
@@ -91,6 +91,7 @@ using uring_cmd128 = uring_cmd80<File, opcode::uring_cmd128>;
 template <file_target File = int>
 struct socket_queue {
   static constexpr opcode code = opcode::uring_cmd;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   socket_cmd which = socket_cmd::siocinq;
 
@@ -103,6 +104,7 @@ struct socket_queue {
 template <file_target File = int>
 struct getsockopt {
   static constexpr opcode code = opcode::uring_cmd;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   int level;
   int optname;
@@ -117,6 +119,7 @@ struct getsockopt {
 template <file_target File = int>
 struct setsockopt {
   static constexpr opcode code = opcode::uring_cmd;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   int level;
   int optname;

@@ -34,6 +34,7 @@ export namespace urine::ops {
 template <file_target File = int>
 struct fsetxattr {
   static constexpr opcode code = opcode::fsetxattr;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const char* name;
   const_buffer value;
@@ -47,6 +48,7 @@ struct fsetxattr {
 /// SETXATTR: set attribute `name` of the file at `path` (symlinks followed).
 struct setxattr {
   static constexpr opcode code = opcode::setxattr;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   path_ref path;
   const char* name;
   const_buffer value;
@@ -61,6 +63,7 @@ struct setxattr {
 template <file_target File = int>
 struct fgetxattr {
   static constexpr opcode code = opcode::fgetxattr;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   File file;
   const char* name;
   buffer value;
@@ -73,6 +76,7 @@ struct fgetxattr {
 /// GETXATTR: read attribute `name` of the file at `path`. Result: the value's length.
 struct getxattr {
   static constexpr opcode code = opcode::getxattr;
+  static constexpr bool iopoll_capable = accepts_iopoll(code);
   path_ref path;
   const char* name;
   buffer value;

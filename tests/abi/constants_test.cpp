@@ -360,6 +360,12 @@ TEST(abi_constants, tables_name_every_value_once) {
   EXPECT_EQ(name(opcode::pipe), "PIPE");
   EXPECT_EQ(name(opcode::uring_cmd128), "URING_CMD128");
   EXPECT_EQ(name(static_cast<opcode>(200)), "UNKNOWN");
+  EXPECT_TRUE(accepts_iopoll(opcode::read_fixed));
+  EXPECT_TRUE(accepts_iopoll(opcode::uring_cmd128));
+  EXPECT_FALSE(accepts_iopoll(opcode::fsync));
+  EXPECT_FALSE(accepts_iopoll(static_cast<opcode>(200)));
+  EXPECT_EQ(info(opcode::pipe).since, (kernel_version{6, 16}));
+  EXPECT_EQ(register_opcode_table[v(register_opcode::register_query)].name, "REGISTER_QUERY");
   EXPECT_EQ(describe(setup_flags::sqpoll | setup_flags::sq_aff), "SQPOLL|SQ_AFF");
   EXPECT_EQ(describe(setup_flags(1u << 30)), "0x40000000");
 }
