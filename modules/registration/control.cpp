@@ -61,7 +61,6 @@ result<probe> probe_kernel() {
 result<query_result> query() {
   constexpr auto op = register_opcode::register_query;
   const auto answer = detail::query_opcodes();
-  detail::record_call(op, answer.has_value());
   if (!answer) {
     std::string text = detail::asked(op, "IO_URING_QUERY_OPCODES");
     if (answer.error() == -EINVAL) text += ": the kernel predates QUERY (6.18)";
@@ -261,7 +260,7 @@ result<void> send_msg_ring(int target_fd, user_data data, std::int32_t res, cqe_
     s.msg_ring_flags = bits(msg_ring_flags::flags_pass);
     s.file_index = bits(flags);
   }
-  const int ret = detail::call_ringless(op, &s, 1);
+  const int ret = abi::io_uring_register(-1, static_cast<std::uint32_t>(op), &s, 1);
   if (ret < 0) {
     std::string text = detail::asked(op, "to ring fd " + std::to_string(target_fd));
     if (ret == -EBADFD) text += ": the target ring is disabled";

@@ -1,6 +1,6 @@
 // What every registration shares: a reference to the ring a registration is made on, the one
-// funnel every io_uring_register(2) call of this module goes through (which keeps a per-opcode
-// tally of calls and successes), and the lifetime rule of registered resources.
+// funnel every io_uring_register(2) call on a ring goes through, the shape of a handle, and the
+// lifetime rule of registered resources.
 //
 // The lifetime rule. A registered resource (a file or buffer table, a buffer ring, a personality,
 // an eventfd, ...) is a handle that refers to its ring by the ring's fd (or registered index),
@@ -12,7 +12,6 @@
 // answer. When the ring fd is closed the kernel drops everything registered on it anyway, so the
 // early release is the handle's whole job.
 module;
-#include <array>
 #include <cstdint>
 #include <expected>
 #include <optional>
@@ -49,7 +48,7 @@ class ring_ref {
                   "the end of the statement: create the ring in a variable, then register on it");
   }
 
-  /// io_uring_register(2) on the ring, counted in register_call_stats(); the kernel's result.
+  /// io_uring_register(2) on the ring; the kernel's result.
   /// Through the registered index when the ring has one (valid on the thread that registered
   /// it, as for the ring's own calls), else through the fd.
   [[nodiscard]] int call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept;
@@ -72,15 +71,6 @@ class ring_ref {
   feature_flags features_;
 };
 
-/// How often each register opcode was called through urine.registration in this process, and
-/// how often the kernel accepted it: a diagnostic (which facilities does this program really
-/// use?) that the test suite also reads to prove it covers every opcode.
-struct register_call_counts {
-  std::array<std::uint64_t, register_opcode_count> calls{};
-  std::array<std::uint64_t, register_opcode_count> successes{};
-};
-[[nodiscard]] register_call_counts register_call_stats() noexcept;
-
 /// The kernel name of a register opcode ("REGISTER_BUFFERS").
 [[nodiscard]] constexpr std::string_view name(register_opcode op) noexcept {
   const auto i = static_cast<unsigned>(op);
@@ -100,12 +90,6 @@ struct handle_key {
 }  // namespace urine::detail
 
 export namespace urine::detail {
-
-/// io_uring_register(2) without a ring (fd -1: QUERY, SEND_MSG_RING), counted like ring calls.
-[[nodiscard]] int call_ringless(register_opcode op, const void* arg, std::uint32_t nr) noexcept;
-
-/// Count a register call made outside ring_ref::call (the ring's own resize path).
-void record_call(register_opcode op, bool succeeded) noexcept;
 
 /// Why the kernel refuses to pin memory with ENOMEM, said with the numbers: ": over
 /// RLIMIT_MEMLOCK (65536 bytes for this process): ..." naming the limit in force and the

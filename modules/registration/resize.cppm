@@ -3,7 +3,6 @@
 // flight is lost; the ring object re-maps and re-reads its pointers (detail::resize_ring).
 module;
 #include <cstdint>
-#include <system_error>
 export module urine.registration:resize;
 import urine.abi;
 import urine.ring;
@@ -15,15 +14,12 @@ export namespace urine {
 /// into the old rings (SQEs from get_sqe(), unconsumed completions) are invalid afterwards.
 /// Shrinking below what is in flight fails with EOVERFLOW and leaves the ring as it was.
 template <class Config>
-result<void> resize_rings(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries = 0) {
-  static_assert(basic_ring<Config>::is_deferred,
-                "resize_rings(): the kernel resizes only DEFER_TASKRUN rings (ring<defer_task_run<>, ...>)");
-  auto r = detail::resize_ring(ring, sq_entries, cq_entries);
-  // The call goes through the ring's own register path; count it like the others, unless the
-  // ring refused before asking the kernel (its own refusals carry generic, not system, codes).
-  if (r || r.error().code().category() == std::system_category())
-    detail::record_call(register_opcode::register_resize_rings, r.has_value());
-  return r;
+result<void> resize_rings(basic_ring<Config>& ring, std::uint32_t sq_entries,
+                          std::uint32_t cq_entries = 0) {
+  static_assert(
+      basic_ring<Config>::is_deferred,
+      "resize_rings(): the kernel resizes only DEFER_TASKRUN rings (ring<defer_task_run<>, ...>)");
+  return detail::resize_ring(ring, sq_entries, cq_entries);
 }
 
 }  // namespace urine

@@ -4,8 +4,6 @@ module;
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +11,7 @@ module;
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <utility>
 module urine.registration;
 import urine.abi;
@@ -21,10 +20,6 @@ import urine.ring;
 namespace urine {
 
 namespace {
-
-// Process-wide tallies; relaxed atomics suffice for counters read after the fact.
-std::array<std::atomic<std::uint64_t>, register_opcode_count> calls{};
-std::array<std::atomic<std::uint64_t>, register_opcode_count> successes{};
 
 std::string count_of(std::size_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
@@ -37,19 +32,6 @@ std::string slots(std::uint32_t offset, std::size_t n) {
 }  // namespace
 
 namespace detail {
-
-void record_call(register_opcode op, bool succeeded) noexcept {
-  const auto i = static_cast<std::size_t>(op);
-  if (i >= register_opcode_count) return;
-  calls[i].fetch_add(1, std::memory_order_relaxed);
-  if (succeeded) successes[i].fetch_add(1, std::memory_order_relaxed);
-}
-
-int call_ringless(register_opcode op, const void* arg, std::uint32_t nr) noexcept {
-  const int ret = abi::io_uring_register(-1, static_cast<std::uint32_t>(op), arg, nr);
-  record_call(op, ret >= 0);
-  return ret;
-}
 
 std::string memlock_refusal() {
   ::rlimit limit{};
@@ -74,20 +56,8 @@ std::string asked(register_opcode op, const std::string& what) {
 
 int ring_ref::call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
   const auto code = static_cast<std::uint32_t>(op);
-  const int ret = index_ >= 0
-                      ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
-                      : abi::io_uring_register(fd_, code, arg, nr);
-  detail::record_call(op, ret >= 0);
-  return ret;
-}
-
-register_call_counts register_call_stats() noexcept {
-  register_call_counts out;
-  for (std::size_t i = 0; i < register_opcode_count; ++i) {
-    out.calls[i] = calls[i].load(std::memory_order_relaxed);
-    out.successes[i] = successes[i].load(std::memory_order_relaxed);
-  }
-  return out;
+  return index_ >= 0 ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
+                     : abi::io_uring_register(fd_, code, arg, nr);
 }
 
 // ---- buffers -----------------------------------------------------------------------------------

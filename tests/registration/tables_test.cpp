@@ -11,6 +11,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <system_error>
 #include <unistd.h>
 #include <vector>
 import urine;
@@ -140,7 +141,6 @@ TEST(registered_buffers, bad_input_is_refused_clearly) {
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   std::vector<char> memory(4096);
-  const auto before = register_call_stats();
 
   std::vector<::iovec> too_many(registered_buffers::max_entries + 1, ::iovec{memory.data(), 16});
   auto big = register_buffers(*ring, too_many);
@@ -152,8 +152,9 @@ TEST(registered_buffers, bad_input_is_refused_clearly) {
   auto too_large = register_buffers(*ring, huge);
   ASSERT_FALSE(too_large);
   EXPECT_NE(too_large.error().message().find("1 GiB"), std::string::npos) << too_large.error().message();
-  // Neither reached the kernel.
-  EXPECT_EQ(register_call_stats().calls[0], before.calls[0]);
+  // Neither reached the kernel: urine's own refusals carry generic codes, the kernel's system ones.
+  EXPECT_EQ(big.error().code().category(), std::generic_category());
+  EXPECT_EQ(too_large.error().code().category(), std::generic_category());
 
   const ::iovec iov[1] = {{memory.data(), memory.size()}};
   auto buffers = register_buffers(*ring, iov);
