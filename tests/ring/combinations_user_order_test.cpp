@@ -1,12 +1,13 @@
 // Every legal policy combination, with a user-defined memory-order strategy.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
-#include <fcntl.h>
-#include <gtest/gtest.h>
 #include <string>
-#include <sys/uio.h>
+#include <string_view>
 #include <utility>
 #include <vector>
 #include "combinations.hpp"
@@ -20,7 +21,8 @@ namespace urine::test {
 struct fenced_order {
   using axis = urine::axis::memory_order;
   static std::uint32_t load_acquire(const std::uint32_t* p) noexcept {
-    const std::uint32_t v = std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_relaxed);
+    const std::uint32_t v =
+        std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     return v;
   }
@@ -36,6 +38,10 @@ struct fenced_order {
 static_assert(urine::memory_order_policy<fenced_order>);
 
 }  // namespace urine::test
+
+// A policy of one's own gets its name in reports by specialising urine::policy_name.
+template <>
+inline constexpr std::string_view urine::policy_name<urine::test::fenced_order> = "fenced_order";
 
 #define URINE_MEMORY_ORDER urine::test::fenced_order
 #define URINE_SUITE ring_combinations_user_order
