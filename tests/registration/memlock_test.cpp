@@ -46,6 +46,7 @@ void send(int out, const result<T>& r) {
 // them; the ring is created first, under the usual limit, so that only the registrations meet
 // the lowered one.
 [[noreturn]] void child(int out) {
+  ::alarm(10);  // a child that hangs is killed, which ends the parent's read and wait
   if (::geteuid() == 0 && ::setuid(ordinary_user) != 0) std::_Exit(2);
   auto ring = urine::ring<>::create(8);
   if (!ring) {
@@ -86,7 +87,7 @@ TEST(memlock, refusals_name_the_limit_and_the_cap_ipc_lock_rule) {
     text.append(chunk.data(), static_cast<std::size_t>(n));
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << text;
+  ASSERT_TRUE(WIFEXITED(status)) << "the child was killed (hung?): " << text;
   if (WEXITSTATUS(status) == 3)
     GTEST_SKIP() << "an ordinary user may not create a ring here: " << text;
   ASSERT_EQ(WEXITSTATUS(status), 0) << "the child stopped at step " << WEXITSTATUS(status);
