@@ -1,6 +1,7 @@
 // The error model: the kernel speaks negative errno values; urine turns them into std::error_code
 // (system category), and where the library knows what it asked for (setup, registration) it adds
-// a sentence saying what was refused, so a failure reads as a diagnosis, not just "Invalid argument".
+// a sentence saying what was refused, so a failure reads as a diagnosis, not just "Invalid
+// argument".
 module;
 #include <expected>
 #include <string>
@@ -24,19 +25,22 @@ export namespace urine {
 class error {
  public:
   error() = default;
-  error(std::error_code code, std::string context) : code_(code), context_(std::move(context)) {}
-  explicit error(std::error_code code) : code_(code) {}
+  inline error(std::error_code code, std::string context)
+      : code_(code), context_(std::move(context)) {}
+  explicit inline error(std::error_code code) : code_(code) {}
 
-  [[nodiscard]] const std::error_code& code() const noexcept { return code_; }
+  [[nodiscard]] inline const std::error_code& code() const noexcept { return code_; }
   /// What urine asked the kernel for, in words ("IORING_SETUP_SQPOLL with sq_thread_cpu 7").
-  [[nodiscard]] const std::string& context() const noexcept { return context_; }
+  [[nodiscard]] inline const std::string& context() const noexcept { return context_; }
   /// "<context>: <system message>", or the system message alone.
-  [[nodiscard]] std::string message() const {
+  [[nodiscard]] inline std::string message() const {
     return context_.empty() ? code_.message() : context_ + ": " + code_.message();
   }
 
-  friend bool operator==(const error& e, std::errc c) noexcept { return e.code_ == c; }
-  friend bool operator==(const error& e, const std::error_code& c) noexcept { return e.code_ == c; }
+  friend inline bool operator==(const error& e, std::errc c) noexcept { return e.code_ == c; }
+  friend inline bool operator==(const error& e, const std::error_code& c) noexcept {
+    return e.code_ == c;
+  }
 
  private:
   std::error_code code_;

@@ -3,13 +3,13 @@
 // provided buffer (an io_uring_recvmsg_out header, then the source address in msg_namelen
 // reserved bytes, the control data in msg_controllen reserved bytes, then the payload).
 module;
+#include <sys/socket.h>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
 #include <system_error>
-#include <sys/socket.h>
 export module urine.ops:multishot;
 import urine.abi;
 
@@ -22,7 +22,7 @@ export namespace urine {
 /// must be re-armed to go on.
 class multishot_stream {
  public:
-  explicit multishot_stream(user_data id) noexcept : id_(id) {}
+  explicit inline multishot_stream(user_data id) noexcept : id_(id) {}
 
   /// Record `c` if it belongs to this stream; false (and nothing recorded) otherwise.
   template <class Completion>
@@ -36,13 +36,13 @@ class multishot_stream {
     return true;
   }
 
-  [[nodiscard]] user_data id() const noexcept { return id_; }
+  [[nodiscard]] inline user_data id() const noexcept { return id_; }
   /// Whether more completions will come.
-  [[nodiscard]] bool active() const noexcept { return active_; }
+  [[nodiscard]] inline bool active() const noexcept { return active_; }
   /// Completions taken so far, the last one included.
-  [[nodiscard]] unsigned shots() const noexcept { return shots_; }
+  [[nodiscard]] inline unsigned shots() const noexcept { return shots_; }
   /// Why the stream ended (meaningful once !active()).
-  [[nodiscard]] std::error_code end() const noexcept { return end_; }
+  [[nodiscard]] inline std::error_code end() const noexcept { return end_; }
 
  private:
   user_data id_;
@@ -55,31 +55,36 @@ class recvmsg_out_view {
  public:
   /// `bytes`: the provided buffer as far as the completion's result says; `msg`: the msghdr the
   /// multishot recvmsg was submitted with (its name and control sizes fix the layout).
-  recvmsg_out_view(std::span<const std::byte> bytes, const ::msghdr& msg) noexcept
+  inline recvmsg_out_view(std::span<const std::byte> bytes, const ::msghdr& msg) noexcept
       : bytes_(bytes), namelen_(msg.msg_namelen), controllen_(msg.msg_controllen) {
     if (bytes.size() >= sizeof hdr_) std::memcpy(&hdr_, bytes.data(), sizeof hdr_);
   }
 
   /// Whether the buffer holds at least the header and both reserved areas.
-  [[nodiscard]] bool valid() const noexcept { return bytes_.size() >= payload_offset(); }
-  [[nodiscard]] const abi::recvmsg_out& header() const noexcept { return hdr_; }
+  [[nodiscard]] inline bool valid() const noexcept { return bytes_.size() >= payload_offset(); }
+  [[nodiscard]] inline const abi::recvmsg_out& header() const noexcept { return hdr_; }
   /// The source address (shorter than the real one when name_truncated()).
-  [[nodiscard]] std::span<const std::byte> name() const noexcept {
+  [[nodiscard]] inline std::span<const std::byte> name() const noexcept {
     return bytes_.subspan(sizeof hdr_, std::min<std::size_t>(hdr_.namelen, namelen_));
   }
-  [[nodiscard]] std::span<const std::byte> control() const noexcept {
-    return bytes_.subspan(sizeof hdr_ + namelen_, std::min<std::size_t>(hdr_.controllen, controllen_));
+  [[nodiscard]] inline std::span<const std::byte> control() const noexcept {
+    return bytes_.subspan(sizeof hdr_ + namelen_,
+                          std::min<std::size_t>(hdr_.controllen, controllen_));
   }
   /// The payload bytes that fit in the buffer (payload_truncated(): the datagram was longer).
-  [[nodiscard]] std::span<const std::byte> payload() const noexcept {
+  [[nodiscard]] inline std::span<const std::byte> payload() const noexcept {
     const std::size_t room = bytes_.size() - payload_offset();
     return bytes_.subspan(payload_offset(), std::min<std::size_t>(hdr_.payloadlen, room));
   }
-  [[nodiscard]] bool name_truncated() const noexcept { return hdr_.namelen > namelen_; }
-  [[nodiscard]] bool payload_truncated() const noexcept { return (hdr_.flags & MSG_TRUNC) != 0; }
+  [[nodiscard]] inline bool name_truncated() const noexcept { return hdr_.namelen > namelen_; }
+  [[nodiscard]] inline bool payload_truncated() const noexcept {
+    return (hdr_.flags & MSG_TRUNC) != 0;
+  }
 
  private:
-  [[nodiscard]] std::size_t payload_offset() const noexcept { return sizeof hdr_ + namelen_ + controllen_; }
+  [[nodiscard]] inline std::size_t payload_offset() const noexcept {
+    return sizeof hdr_ + namelen_ + controllen_;
+  }
 
   std::span<const std::byte> bytes_;
   std::size_t namelen_;

@@ -107,12 +107,12 @@ class read_buffer {
 class path_ref {
  public:
   constexpr path_ref(const char* p) noexcept : p_(p) {}
-  path_ref(const std::string& s) noexcept : p_(s.c_str()) {}
-  path_ref(const std::filesystem::path& p) noexcept : p_(p.c_str()) {}
+  inline path_ref(const std::string& s) noexcept : p_(s.c_str()) {}
+  inline path_ref(const std::filesystem::path& p) noexcept : p_(p.c_str()) {}
   path_ref(std::string&&) = delete;
   path_ref(std::filesystem::path&&) = delete;
   [[nodiscard]] constexpr const char* c_str() const noexcept { return p_; }
-  [[nodiscard]] std::uint64_t address() const noexcept {
+  [[nodiscard]] inline std::uint64_t address() const noexcept {
     return reinterpret_cast<std::uintptr_t>(p_);
   }
 
