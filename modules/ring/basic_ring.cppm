@@ -252,7 +252,7 @@ class basic_ring {
   /// Mark the completion returned by peek_cqe()/wait_cqe() as consumed.
   inline void cqe_seen(completion_type c) noexcept {
     if constexpr (cqe_policy::mixed)
-      advance_slots(any(c.flags(), cqe_flags::big) ? 2 : 1);
+      advance_slots(retire(&c.raw()));
     else
       advance_slots(1);
   }
@@ -550,6 +550,22 @@ class basic_ring {
     return static_cast<std::int32_t>(ready) < 0 ? 0 : cq_.entries;
   }
 
+  /// cqe_mixed: mark a consumed entry's slots as padding before the head moves past them, and
+  /// return how many slots it took. Under CQ overflow, 6.18 can count a slot in its tail that it
+  /// never writes (a 32-byte completion meeting a full ring with only its last slot free), and
+  /// write the next completion one slot early; a slot it skips that way then still holds what
+  /// was read from it a lap before. Marked, such a slot reads as padding and is passed over: no
+  /// completion is ever handed out twice, and no stale bytes as a completion.
+  static inline std::uint32_t retire(const cqe_type* e) noexcept {
+    // The CQ is mapped writable; the kernel writes a slot again only after the head has passed
+    // it, and the head is published with release after this store.
+    auto* slot = const_cast<cqe_type*>(e);
+    const std::uint32_t slots = (slot->flags & bits(cqe_flags::big)) ? 2 : 1;
+    slot[0].flags = bits(cqe_flags::skip);
+    if (slots == 2) slot[1].flags = bits(cqe_flags::skip);
+    return slots;
+  }
+
   /// Hand at most `max` ready completions to `fn`, then publish the new head once: one acquire
   /// of the tail and one release of the head per batch.
   template <class Fn>
@@ -573,10 +589,9 @@ class basic_ring {
           ++head;
           continue;
         }
-        const std::uint32_t slots = (e->flags & bits(cqe_flags::big)) ? 2 : 1;
-        if (end - head < slots) break;  // half a big entry: the rest is not published yet
-        head += slots;
+        if ((e->flags & bits(cqe_flags::big)) && end - head < 2) break;  // half of one: not yet
         fn(completion_type(e));
+        head += retire(e);
         ++count;
       }
       if (head == cq_.head) return 0;

@@ -9,10 +9,12 @@
 #include <span>
 #include <string>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <system_error>
 #include <thread>
 #include <unistd.h>
 #include <utility>
+#include <vector>
 import urine;
 import urine.test_support;
 
@@ -255,6 +257,51 @@ TEST(ring_setup_errors, kernel_refusals_are_named) {
   expect_refused<ring<>>({.entries = 4, .attach_wq = r0.get()}, std::errc::invalid_argument, "ATTACH_WQ");
   expect_refused<ring<sqpoll<>>>({.entries = 4, .sq_thread_cpu = 4096}, std::errc::invalid_argument,
                                  "SQ_AFF: CPU 4096");
+}
+
+TEST(ring_setup_errors, attach_wq_to_a_closed_descriptor_says_so) {
+  int closed = -1;
+  {
+    auto other = make<ring<>>({.entries = 4});
+    closed = ::dup(other.fd());
+    ASSERT_GE(closed, 0);
+    ::close(closed);  // the number is free again, and names no ring
+  }
+  auto r = ring<>::create({.entries = 4, .attach_wq = closed});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("ATTACH_WQ: fd " + std::to_string(closed) + " is not an open io_uring"),
+            std::string::npos)
+      << r.error().message();
+}
+
+TEST(ring_setup_errors, the_descriptor_limit_is_named) {
+  const auto end = urine::test::run_in_child([] {
+    const rlimit none{0, 0};  // every descriptor number is past the limit now
+    if (::setrlimit(RLIMIT_NOFILE, &none) != 0) return 10;
+    auto r = ring<>::create({.entries = 4});
+    if (r) return 11;
+    if (r.error().code() != std::errc::too_many_files_open) return 12;
+    return r.error().message().find("RLIMIT_NOFILE 0") != std::string::npos ? 0 : 13;
+  });
+  EXPECT_TRUE(end.succeeded()) << "child exit " << end.code << ", signal " << end.signal;
+}
+
+TEST(ring_setup_errors, the_seventeenth_registered_ring_of_a_thread_is_explained) {
+  std::string message;
+  std::thread([&] {  // a fresh thread: its registered-ring table starts empty
+    std::vector<ring<registered_ring_fd>> rings;
+    for (int i = 0; i < 17; ++i) {
+      auto r = ring<registered_ring_fd>::create({.entries = 2});
+      if (!r) {
+        message = r.error().message() + (i == 16 ? "" : " (too early: ring " + std::to_string(i) + ")");
+        return;
+      }
+      rings.push_back(std::move(*r));
+    }
+  }).join();
+  EXPECT_NE(message.find("this thread's 16 registered-ring slots are all in use"), std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("too early"), std::string::npos) << message;
 }
 
 TEST(ring_setup_errors, contradictory_runtime_parameters) {

@@ -179,6 +179,31 @@ inline int rerun_self(const char* env_name, const std::string& env_value, const 
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// How a child process ended: its exit code, or the signal that ended it.
+struct child_end {
+  bool exited = false;
+  int code = -1;    ///< exit status when exited
+  int signal = 0;   ///< terminating signal otherwise (SIGALRM: it ran past its bound)
+  [[nodiscard]] bool succeeded() const noexcept { return exited && code == 0; }
+};
+
+/// Run `body` (returning an exit code) in a forked child that is killed by SIGALRM after `bound`,
+/// so a hang or a crash in it is a test failure instead of a hung or dead suite. The child
+/// leaves with _exit: no gtest bookkeeping, no destructors of the parent's objects.
+template <class Body>
+child_end run_in_child(Body&& body, unsigned bound_seconds = 10) {
+  const ::pid_t child = ::fork();
+  if (child < 0) throw std::system_error(errno, std::system_category(), "fork");
+  if (child == 0) {
+    ::alarm(bound_seconds);
+    ::_exit(body());
+  }
+  int status = 0;
+  if (::waitpid(child, &status, 0) != child) throw std::system_error(errno, std::system_category(), "waitpid");
+  if (WIFEXITED(status)) return {.exited = true, .code = WEXITSTATUS(status)};
+  return {.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0};
+}
+
 /// Open descriptors of this process (entries of /proc/self/fd).
 inline std::size_t fd_count() {
   std::size_t n = 0;
