@@ -55,9 +55,9 @@ TYPED_TEST(file_io, registered_buffers_and_files) {
   alignas(4096) static std::array<char, 8192> memory;
   memory.fill(0);
   const ::iovec whole{memory.data(), memory.size()};
-  ASSERT_EQ(register_buffers(ring, std::span(&whole, 1)), 0);
+  ASSERT_EQ(install_buffers(ring, std::span(&whole, 1)), 0);
   const int fds[] = {file.get()};
-  ASSERT_EQ(register_files(ring, fds), 0);
+  ASSERT_EQ(install_files(ring, fds), 0);
 
   const std::string data = pattern(4096, 3);
   std::memcpy(memory.data(), data.data(), data.size());
@@ -104,7 +104,7 @@ TEST(files, files_update_and_fixed_fd_install) {
   temp_dir dir;
   write_file(dir / "u", "update");
   auto file = open_file(dir / "u", O_RDONLY);
-  ASSERT_EQ(register_sparse_files(ring, 4), 0);
+  ASSERT_EQ(install_sparse_files(ring, 4), 0);
   std::array<int, 1> fds{file.get()};
   ASSERT_EQ(perform(ring, ops::files_update{fds, 2}).res, 1);
   std::string back(6, '\0');
@@ -151,7 +151,7 @@ TEST(files, openat_direct_slot_and_alloc) {
   auto ring = open_ring();
   temp_dir dir;
   write_file(dir / "d", "direct");
-  ASSERT_EQ(register_sparse_files(ring, 4), 0);
+  ASSERT_EQ(install_sparse_files(ring, 4), 0);
   const fs::path p = dir / "d";
   ASSERT_EQ(perform(ring, ops::openat{.path = p, .flags = O_RDONLY, .install = direct_slot{1}}).res, 0);
   std::string back(6, '\0');

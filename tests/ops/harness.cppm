@@ -177,13 +177,13 @@ reaped perform(Ring& ring, const Op& op, sqe_options options = {}) {
 
 /// IORING_REGISTER_FILES with a raw register call.
 template <class Ring>
-int register_files(Ring& ring, std::span<const int> fds) {
+int install_files(Ring& ring, std::span<const int> fds) {
   return ring.register_raw(register_opcode::register_files, fds.data(), static_cast<std::uint32_t>(fds.size()));
 }
 
 /// A sparse registered file table of `n` empty slots (IORING_REGISTER_FILES2, RSRC_REGISTER_SPARSE).
 template <class Ring>
-int register_sparse_files(Ring& ring, std::uint32_t n) {
+int install_sparse_files(Ring& ring, std::uint32_t n) {
   abi::rsrc_register r{};
   r.nr = n;
   r.flags = 1;  // IORING_RSRC_REGISTER_SPARSE
@@ -192,14 +192,14 @@ int register_sparse_files(Ring& ring, std::uint32_t n) {
 
 /// IORING_REGISTER_BUFFERS with a raw register call.
 template <class Ring>
-int register_buffers(Ring& ring, std::span<const ::iovec> iov) {
+int install_buffers(Ring& ring, std::span<const ::iovec> iov) {
   return ring.register_raw(register_opcode::register_buffers, iov.data(), static_cast<std::uint32_t>(iov.size()));
 }
 
 /// IORING_REGISTER_PBUF_RING with a raw register call: `entries` slots (a power of two) at
 /// page-aligned `ring_memory`, group `group`, IOU_PBUF_RING_* `flags` (2: incremental).
 template <class Ring>
-int register_buf_ring(Ring& ring, void* ring_memory, std::uint32_t entries, std::uint16_t group,
+int install_buf_ring(Ring& ring, void* ring_memory, std::uint32_t entries, std::uint16_t group,
                       std::uint16_t flags = 0) {
   abi::buf_reg reg{};
   reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring_memory);

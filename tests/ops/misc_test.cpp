@@ -46,8 +46,8 @@ TEST(msg_ring, passes_a_registered_file_to_another_ring) {
   auto b = open_ring();
   auto [r, w] = make_pipe();
   const int fds[] = {w.get()};
-  ASSERT_EQ(register_files(a, fds), 0);
-  ASSERT_EQ(register_sparse_files(b, 4), 0);
+  ASSERT_EQ(install_files(a, fds), 0);
+  ASSERT_EQ(install_sparse_files(b, 4), 0);
   auto sent = perform(a, ops::msg_ring_fd{.target = b.fd(), .source = fixed_file{0}, .slot = direct_slot{2}, .data = 77});
   ASSERT_EQ(sent.res, 0) << sent.error().message();
   auto got = reap(b);
@@ -132,7 +132,7 @@ TEST(cancel, every_matching_mode) {
   EXPECT_EQ(done[3].error(), std::errc::operation_canceled);
 
   const int fds[] = {r.get()};
-  ASSERT_EQ(register_files(ring, fds), 0);
+  ASSERT_EQ(install_files(ring, fds), 0);
   done = arm_then(ring, ops::poll_add{fixed_file{0}}, 4, ops::async_cancel{cancel_match::of_file(fixed_file{0})}, 102);
   EXPECT_EQ(done[102].res, 0);
   EXPECT_EQ(done[4].error(), std::errc::operation_canceled);

@@ -137,7 +137,7 @@ TEST(net, incremental_buffer_ring_reports_buf_more) {
   void* ring_memory = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(ring_memory, MAP_FAILED);
   std::array<char, 1024> data{};
-  ASSERT_EQ(register_buf_ring(ring, ring_memory, 1, 12, 2 /* IOU_PBUF_RING_INC */), 0);
+  ASSERT_EQ(install_buf_ring(ring, ring_memory, 1, 12, 2 /* IOU_PBUF_RING_INC */), 0);
   buf_ring_add(ring_memory, 0, data, 5, 1);
   for (const std::string chunk : {"hello", "world!"}) {
     ASSERT_EQ(::send(client.get(), chunk.data(), chunk.size(), 0), static_cast<ssize_t>(chunk.size()));
@@ -275,7 +275,7 @@ TEST(net, accept_multishot_and_direct) {
   ASSERT_EQ(perform(ring, ops::async_cancel{ops::cancel_match::of(30)}).res, 0);
   EXPECT_FALSE(reap(ring).more());
 
-  ASSERT_EQ(register_sparse_files(ring, 4), 0);
+  ASSERT_EQ(install_sparse_files(ring, 4), 0);
   push(ring, ops::accept{.file = listener.get(), .install = direct_alloc}, 31);
   ASSERT_TRUE(ring.submit());
   unique_fd c3(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -292,7 +292,7 @@ TEST(net, socket_into_a_direct_slot_connects_through_it) {
   if (auto why = lacks(opcode::bind); !why.empty()) GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [listener, addr] = tcp_listener();
-  ASSERT_EQ(register_sparse_files(ring, 4), 0);
+  ASSERT_EQ(install_sparse_files(ring, 4), 0);
   auto s = perform(ring, ops::socket{.domain = AF_INET, .type = SOCK_STREAM, .install = direct_slot{3}});
   ASSERT_EQ(s.res, 0) << s.error().message();
   ASSERT_EQ(perform(ring, ops::connect{fixed_file{3}, &addr}).res, 0);

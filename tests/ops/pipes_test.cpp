@@ -38,7 +38,7 @@ TEST(pipes, splice_from_registered_input) {
   auto [r, w] = make_pipe();
   auto [r2, w2] = make_pipe();
   const int fds[] = {r.get()};
-  ASSERT_EQ(register_files(ring, fds), 0);
+  ASSERT_EQ(install_files(ring, fds), 0);
   ASSERT_EQ(::write(w.get(), "fixed-in", 8), 8);
   ASSERT_EQ(perform(ring, ops::splice{.in = fixed_file{0}, .out = w2.get(), .length = 8}).res, 8);
   char got[8];
@@ -78,7 +78,7 @@ TEST(pipes, pipe_op_creates_a_working_pipe) {
 TEST(pipes, pipe_op_into_direct_slots) {
   if (auto why = lacks(opcode::pipe); !why.empty()) GTEST_SKIP() << why;
   auto ring = open_ring();
-  ASSERT_EQ(register_sparse_files(ring, 8), 0);
+  ASSERT_EQ(install_sparse_files(ring, 8), 0);
   int slots[2] = {-1, -1};
   auto p = perform(ring, ops::pipe{slots, pipe_flags::none, direct_slot{4}});
   ASSERT_EQ(p.res, 0) << p.error().message();
