@@ -178,7 +178,7 @@ class basic_ring {
   }
   [[nodiscard]] unsigned sq_entries() const noexcept { return sq_.entries; }
   /// SQEs the kernel dropped as invalid (the SQ ring's dropped counter).
-  [[nodiscard]] unsigned sq_dropped() const noexcept { return order::load_relaxed(sq_.kdropped); }
+  [[nodiscard]] unsigned sq_dropped() const noexcept { return order::load_word(sq_.kdropped); }
 
   /// Hand prepared SQEs to the kernel. Returns how many it consumed. With nothing prepared (and,
   /// on SQPOLL rings, the thread awake), no system call.
@@ -218,7 +218,7 @@ class basic_ring {
   /// SQPOLL rings: whether the kernel thread is asleep and the next submit must wake it.
   [[nodiscard]] bool needs_wakeup() const noexcept {
     static_assert(is_sqpoll, "needs_wakeup(): only an sqpoll ring has a kernel thread to wake");
-    order::full_fence();
+    order::store_load_fence();
     return any(sq_flags(), sq_ring_flags::need_wakeup);
   }
 
@@ -315,7 +315,7 @@ class basic_ring {
   [[nodiscard]] unsigned cq_entries() const noexcept { return cq_.entries; }
   /// Completions the kernel could not deliver at all (the CQ ring's overflow counter). With
   /// IORING_FEAT_NODROP this stays 0: overflowed completions wait in the kernel instead.
-  [[nodiscard]] unsigned cq_overflow() const noexcept { return order::load_relaxed(cq_.koverflow); }
+  [[nodiscard]] unsigned cq_overflow() const noexcept { return order::load_word(cq_.koverflow); }
   /// Whether completions are waiting in the kernel's overflow list for room in the CQ.
   [[nodiscard]] bool cq_has_overflow() const noexcept {
     return any(sq_flags(), sq_ring_flags::cq_overflow);
@@ -334,9 +334,9 @@ class basic_ring {
 
   /// Turn eventfd notifications for this ring off or on (IORING_CQ_EVENTFD_DISABLED).
   void set_eventfd_enabled(bool enabled) noexcept {
-    std::uint32_t f = order::load_relaxed(cq_.kflags);
+    std::uint32_t f = order::load_word(cq_.kflags);
     f = enabled ? (f & ~bits(cq_ring_flags::eventfd_disabled)) : (f | bits(cq_ring_flags::eventfd_disabled));
-    order::store_release(cq_.kflags, f);
+    order::publish(cq_.kflags, f);
   }
 
   // ---- raw access and state --------------------------------------------------------------------
@@ -481,7 +481,7 @@ class basic_ring {
     if constexpr (is_sqpoll) {
       // The full fence orders our tail store before the flag load, pairing with the thread's own
       // barrier.
-      order::full_fence();
+      order::store_load_fence();
       if (any(sq_flags(), sq_ring_flags::need_wakeup)) return bits(enter_flags::sq_wakeup);
     }
     return 0;
@@ -492,7 +492,7 @@ class basic_ring {
   /// how many this call handed to the thread.
   inline unsigned publish_sq() noexcept {
     // A plain store on x86 and cheaper than testing whether the tail moved.
-    order::store_release(sq_.ktail, sq_.tail);
+    order::publish(sq_.ktail, sq_.tail);
     if constexpr (is_sqpoll) {
       const unsigned fresh = sq_.tail - sq_.published;
       sq_.published = sq_.tail;
@@ -523,13 +523,13 @@ class basic_ring {
   inline std::uint32_t load_sq_head() const noexcept {
     // Without SQPOLL the kernel moves the head only inside our own io_uring_enter, which orders it.
     if constexpr (is_sqpoll)
-      return order::load_acquire(sq_.khead);
+      return order::load_kernel_index(sq_.khead);
     else
-      return order::load_relaxed(sq_.khead);
+      return order::load_word(sq_.khead);
   }
 
   [[nodiscard]] inline sq_ring_flags sq_flags() const noexcept {
-    return sq_ring_flags(order::load_relaxed(sq_.kflags));
+    return sq_ring_flags(order::load_word(sq_.kflags));
   }
 
   /// Whether an empty-looking CQ may still have completions the kernel must be asked for.
@@ -541,7 +541,7 @@ class basic_ring {
   /// Filled CQ slots. The kernel never has more than cq_entries() in the ring; a distance beyond
   /// that (a tail behind our head, or far ahead of it) is not trusted to index entries by.
   [[nodiscard]] inline std::uint32_t cq_slots_ready() const noexcept {
-    const std::uint32_t ready = order::load_acquire(cq_.ktail) - cq_.head;
+    const std::uint32_t ready = order::load_kernel_index(cq_.ktail) - cq_.head;
     return ready <= cq_.entries ? ready : clamp_slots(ready);
   }
 
@@ -604,13 +604,13 @@ class basic_ring {
       while (++head != end);
     }
     cq_.head = head;
-    order::store_release(cq_.khead, head);
+    order::publish(cq_.khead, head);
     return count;
   }
 
   inline void advance_slots(unsigned n) noexcept {
     cq_.head += n;
-    order::store_release(cq_.khead, cq_.head);
+    order::publish(cq_.khead, cq_.head);
   }
 
   static std::size_t entry_size(completion_type c) noexcept {
@@ -686,7 +686,7 @@ namespace detail {
 template <class Config>
 result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries) {
   (void)ring.publish_sq();
-  Config::memory_order::store_release(ring.cq_.khead, ring.cq_.head);
+  Config::memory_order::publish(ring.cq_.khead, ring.cq_.head);
   auto resized = ring.core_.resize(sq_entries, cq_entries, ring.shape());
   if (!ring.core_.is_open()) {
     ring.detach();

@@ -114,44 +114,49 @@ struct hybrid_iopoll {
 /// exactly the ordering the io_uring protocol needs, and no more.
 struct acquire_release {
   using axis = urine::axis::memory_order;
-  static inline std::uint32_t load_acquire(const std::uint32_t* p) noexcept {
+  static inline std::uint32_t load_kernel_index(const std::uint32_t* p) noexcept {
     return std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_acquire);
   }
-  static inline std::uint32_t load_relaxed(const std::uint32_t* p) noexcept {
+  static inline std::uint32_t load_word(const std::uint32_t* p) noexcept {
     return std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_relaxed);
   }
-  static inline void store_release(std::uint32_t* p, std::uint32_t v) noexcept {
+  static inline void publish(std::uint32_t* p, std::uint32_t v) noexcept {
     std::atomic_ref(*p).store(v, std::memory_order_release);
   }
-  static inline void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static inline void store_load_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 };
 
 /// Every shared access sequentially consistent: a baseline for verification and teaching.
 struct sequentially_consistent {
   using axis = urine::axis::memory_order;
-  static inline std::uint32_t load_acquire(const std::uint32_t* p) noexcept {
+  static inline std::uint32_t load_kernel_index(const std::uint32_t* p) noexcept {
     return std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_seq_cst);
   }
-  static inline std::uint32_t load_relaxed(const std::uint32_t* p) noexcept {
+  static inline std::uint32_t load_word(const std::uint32_t* p) noexcept {
     return std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_seq_cst);
   }
-  static inline void store_release(std::uint32_t* p, std::uint32_t v) noexcept {
+  static inline void publish(std::uint32_t* p, std::uint32_t v) noexcept {
     std::atomic_ref(*p).store(v, std::memory_order_seq_cst);
   }
-  static inline void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static inline void store_load_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 };
 
-/// What a memory-order policy must provide. load_acquire must order later reads after it,
-/// store_release must order earlier writes before it, and full_fence must order a store before
-/// a later load (the SQPOLL wake-up check).
+/// What a memory-order policy must provide, one function per role:
+/// - load_kernel_index: read an index the kernel publishes (the CQ tail; an SQPOLL ring's SQ head);
+///   later reads of the entries it covers must not move before it.
+/// - load_word: read a shared word whose ordering the caller already has (ring flags, counters,
+///   the SQ head the kernel moved inside our own system call).
+/// - publish: store an index (the SQ tail, the CQ head) or flag word we share; earlier writes of
+///   the entries it covers must not move after it.
+/// - store_load_fence: order a store before a later load (the SQPOLL wake-up check).
 template <class M>
 concept memory_order_policy =
     std::same_as<typename M::axis, axis::memory_order> &&
     requires(const std::uint32_t* cp, std::uint32_t* p, std::uint32_t v) {
-      { M::load_acquire(cp) } noexcept -> std::same_as<std::uint32_t>;
-      { M::load_relaxed(cp) } noexcept -> std::same_as<std::uint32_t>;
-      { M::store_release(p, v) } noexcept;
-      { M::full_fence() } noexcept;
+      { M::load_kernel_index(cp) } noexcept -> std::same_as<std::uint32_t>;
+      { M::load_word(cp) } noexcept -> std::same_as<std::uint32_t>;
+      { M::publish(p, v) } noexcept;
+      { M::store_load_fence() } noexcept;
     };
 
 // ---- Task-run mode -----------------------------------------------------------------------------

@@ -72,7 +72,7 @@ struct queues {
             .sqes = reinterpret_cast<Sqe*>(core.sqes()),
             .mask = *word(s, p.sq_off.ring_mask),
             .entries = *word(s, p.sq_off.ring_entries)};
-    q.sq.tail = q.sq.published = Order::load_relaxed(q.sq.khead);
+    q.sq.tail = q.sq.published = Order::load_word(q.sq.khead);
     q.sq.limit = q.sq.tail + q.sq.entries;
     q.cq = {.khead = word(c, p.cq_off.head),
             .ktail = word(c, p.cq_off.tail),
@@ -81,7 +81,7 @@ struct queues {
             .cqes = reinterpret_cast<const Cqe*>(c + p.cq_off.cqes),
             .mask = *word(c, p.cq_off.ring_mask),
             .entries = *word(c, p.cq_off.ring_entries)};
-    q.cq.head = Order::load_relaxed(q.cq.khead);
+    q.cq.head = Order::load_word(q.cq.khead);
     return q;
   }
 

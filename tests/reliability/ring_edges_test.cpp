@@ -248,13 +248,13 @@ TEST(ring_edges, a_cqe_mixed_ring_under_overflow_never_repeats_or_hangs) {
 struct counting_order : acquire_release {
   static inline thread_local unsigned tail_loads = 0;
   static inline thread_local unsigned head_stores = 0;
-  static inline std::uint32_t load_acquire(const std::uint32_t* p) noexcept {
+  static inline std::uint32_t load_kernel_index(const std::uint32_t* p) noexcept {
     ++tail_loads;
-    return acquire_release::load_acquire(p);
+    return acquire_release::load_kernel_index(p);
   }
-  static inline void store_release(std::uint32_t* p, std::uint32_t v) noexcept {
+  static inline void publish(std::uint32_t* p, std::uint32_t v) noexcept {
     ++head_stores;
-    acquire_release::store_release(p, v);
+    acquire_release::publish(p, v);
   }
 };
 

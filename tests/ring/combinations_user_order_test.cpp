@@ -20,20 +20,20 @@ namespace urine::test {
 
 struct fenced_order {
   using axis = urine::axis::memory_order;
-  static std::uint32_t load_acquire(const std::uint32_t* p) noexcept {
+  static std::uint32_t load_kernel_index(const std::uint32_t* p) noexcept {
     const std::uint32_t v =
         std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
     return v;
   }
-  static std::uint32_t load_relaxed(const std::uint32_t* p) noexcept {
+  static std::uint32_t load_word(const std::uint32_t* p) noexcept {
     return std::atomic_ref(*const_cast<std::uint32_t*>(p)).load(std::memory_order_relaxed);
   }
-  static void store_release(std::uint32_t* p, std::uint32_t v) noexcept {
+  static void publish(std::uint32_t* p, std::uint32_t v) noexcept {
     std::atomic_thread_fence(std::memory_order_release);
     std::atomic_ref(*p).store(v, std::memory_order_relaxed);
   }
-  static void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static void store_load_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
 };
 static_assert(urine::memory_order_policy<fenced_order>);
 
