@@ -140,7 +140,7 @@ const bench::registrar nop_cases[] = {
     bench::registrar{
         {"nop", "urine", "cqe32+regfd", "regfd", urine_nop<ring<cqe32, registered_ring_fd>>}},
     bench::registrar{
-        {"nop", "urine", "sqpoll+regfd", "regfd", urine_nop<ring<sqpoll<>, registered_ring_fd>>}},
+        {"nop", "urine", "sqpoll+regfd", "regfd", urine_nop<ring<sqpoll, registered_ring_fd>>}},
     bench::registrar{{"nop", "urine", "defer+regfd", "regfd",
                       urine_nop<ring<defer_task_run<>, registered_ring_fd>>}},
     bench::registrar{{"nop", "urine", "seq_cst+regfd", "regfd",

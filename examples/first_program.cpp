@@ -5,7 +5,7 @@
 import urine;
 
 int main() {
-  auto ring = urine::ring<>::create(8);  // or ring<sqpoll<>>, ring<defer_task_run<>>, ...
+  auto ring = urine::ring<>::create(8);  // or ring<sqpoll>, ring<defer_task_run<>>, ...
   if (!ring) return std::fprintf(stderr, "%s\n", ring.error().message().c_str()), 1;
 
   const int fd = ::open("/tmp/urine-first-program", O_RDWR | O_CREAT | O_TRUNC, 0600);

@@ -12,7 +12,7 @@ using namespace urine;
 
 namespace {
 
-using sqpoll_ring = ring<sqpoll</*idle ms*/ 20>>;
+using sqpoll_ring = ring<sqpoll>;
 
 // Reap `n` completions by watching the CQ (no system call either); false on a failed one.
 bool reap(sqpoll_ring& r, unsigned n) {
@@ -32,7 +32,7 @@ bool reap(sqpoll_ring& r, unsigned n) {
 }  // namespace
 
 int main() {
-  auto made = sqpoll_ring::create(64);
+  auto made = sqpoll_ring::create({.entries = 64, .sq_thread_idle_ms = 20});
   if (!made) return std::fprintf(stderr, "sqpoll ring: %s\n", made.error().message().c_str()), 1;
   auto& r = *made;
 

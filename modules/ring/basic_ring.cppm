@@ -372,13 +372,7 @@ class basic_ring {
   explicit basic_ring(detail::ring_core core) noexcept : core_(std::move(core)) { map_queues(); }
 
   static constexpr detail::ring_shape shape() noexcept {
-    std::uint32_t idle = 0;
-    int cpu = -1;
-    if constexpr (is_sqpoll) {
-      idle = poll_policy::idle_ms;
-      cpu = poll_policy::cpu;
-    }
-    return {Config::flags, sizeof(sqe_type), sizeof(cqe_type), idle, cpu, fd_policy::registered};
+    return {Config::flags, sizeof(sqe_type), sizeof(cqe_type), fd_policy::registered};
   }
 
   template <class Op>

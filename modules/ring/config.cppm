@@ -91,7 +91,7 @@ template <class... P>
 struct resolve_config {
   static_assert(detail::all_policies<P...>,
                 "ring<...>: every argument must be a ring policy: sqe64, sqe128, cqe16, cqe32, "
-                "cqe_mixed, interrupt, sqpoll<>, iopoll, hybrid_iopoll, acquire_release, "
+                "cqe_mixed, interrupt, sqpoll, iopoll, hybrid_iopoll, acquire_release, "
                 "sequentially_consistent, default_task_run, coop_task_run<>, single_issuer, "
                 "defer_task_run<>, plain_ring_fd, registered_ring_fd, or your own memory-order "
                 "policy");
@@ -100,7 +100,7 @@ struct resolve_config {
   static_assert(detail::at_most_one<axis::cqe_layout, P...>,
                 "ring<...>: more than one CQE layout given; choose one of cqe16, cqe32, cqe_mixed");
   static_assert(detail::at_most_one<axis::polling, P...>,
-                "ring<...>: more than one polling mode given; choose one of interrupt, sqpoll<>, "
+                "ring<...>: more than one polling mode given; choose one of interrupt, sqpoll, "
                 "iopoll, hybrid_iopoll");
   static_assert(detail::at_most_one<axis::memory_order, P...>,
                 "ring<...>: more than one memory-order strategy given");
@@ -140,8 +140,8 @@ template <>
 inline constexpr std::string_view policy_name<cqe_mixed> = "cqe_mixed";
 template <>
 inline constexpr std::string_view policy_name<interrupt> = "interrupt";
-template <std::uint32_t IdleMs, int Cpu>
-inline constexpr std::string_view policy_name<sqpoll<IdleMs, Cpu>> = "sqpoll";
+template <>
+inline constexpr std::string_view policy_name<sqpoll> = "sqpoll";
 template <>
 inline constexpr std::string_view policy_name<iopoll> = "iopoll";
 template <>

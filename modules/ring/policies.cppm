@@ -77,18 +77,14 @@ struct interrupt {
   static constexpr bool io_poll = false;
 };
 
-/// A kernel thread polls the SQ (IORING_SETUP_SQPOLL); it sleeps after `IdleMs` without work and
-/// is pinned to `Cpu` when that is not -1 (IORING_SETUP_SQ_AFF). Submission enters the kernel only
-/// to wake the thread.
-template <std::uint32_t IdleMs = 1000, int Cpu = -1>
+/// A kernel thread polls the SQ (IORING_SETUP_SQPOLL). Submission enters the kernel only to wake
+/// the thread. How long it polls before sleeping and which CPU it runs on are run-time numbers:
+/// setup::sq_thread_idle_ms and setup::sq_thread_cpu.
 struct sqpoll {
   using axis = urine::axis::polling;
-  static constexpr setup_flags flags =
-      setup_flags::sqpoll | (Cpu >= 0 ? setup_flags::sq_aff : setup_flags::none);
+  static constexpr setup_flags flags = setup_flags::sqpoll;
   static constexpr bool sq_thread = true;
   static constexpr bool io_poll = false;
-  static constexpr std::uint32_t idle_ms = IdleMs;
-  static constexpr int cpu = Cpu;
 };
 
 /// Completions are found by busy-polling the device (IORING_SETUP_IOPOLL): O_DIRECT files on

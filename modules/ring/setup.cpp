@@ -191,11 +191,10 @@ abi::params build_params(const setup& s, const ring_shape& shape) {
   }
   if (s.registered_fd_only) flags |= setup_flags::registered_fd_only;
   if (has(flags, setup_flags::sqpoll)) {
-    p.sq_thread_idle = s.sq_thread_idle_ms != 0 ? s.sq_thread_idle_ms : shape.sq_thread_idle_ms;
-    const int cpu = s.sq_thread_cpu >= 0 ? s.sq_thread_cpu : shape.sq_thread_cpu;
-    if (cpu >= 0) {
+    p.sq_thread_idle = s.sq_thread_idle_ms;
+    if (s.sq_thread_cpu >= 0) {
       flags |= setup_flags::sq_aff;
-      p.sq_thread_cpu = static_cast<std::uint32_t>(cpu);
+      p.sq_thread_cpu = static_cast<std::uint32_t>(s.sq_thread_cpu);
     }
   }
   p.flags = bits(flags);

@@ -49,7 +49,8 @@ struct setup {
   /// The ring exists only as a registered index, never as an fd (IORING_SETUP_REGISTERED_FD_ONLY);
   /// needs the registered_ring_fd policy and caller memory.
   bool registered_fd_only = false;
-  /// Overrides of the sqpoll policy's idle time and CPU (0 / -1: the policy's values).
+  /// sqpoll rings: how long the SQ thread polls without work before it sleeps (0: the kernel's
+  /// default, one second), and the CPU it is pinned to (IORING_SETUP_SQ_AFF; -1: any).
   std::uint32_t sq_thread_idle_ms = 0;
   int sq_thread_cpu = -1;
 };
@@ -94,8 +95,6 @@ struct ring_shape {
   setup_flags flags;
   std::uint32_t sqe_size;
   std::uint32_t cqe_size;
-  std::uint32_t sq_thread_idle_ms;
-  int sq_thread_cpu;
   bool register_fd;
 };
 

@@ -61,7 +61,7 @@ export namespace urine::test {
 
 /// The ring configurations the typed tests run on: the default, big SQEs and CQEs, deferred task
 /// run (completions appear only when waiting) and a kernel submission thread.
-using ring_configs = ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll<>>>;
+using ring_configs = ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll>>;
 
 /// The fixture of every typed suite (each suite names it through an alias of its own).
 template <class R>

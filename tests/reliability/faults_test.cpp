@@ -122,7 +122,7 @@ TEST(reliability_faults, fork_child_with_its_own_ring_leaves_the_parents_intact)
 // Ring descriptors are close-on-exec: a program started by exec sees none of them.
 TEST(reliability_faults, exec_does_not_inherit_ring_fds) {
   auto plain = ring<>::create(4);
-  auto registered = ring<registered_ring_fd, sqpoll<>>::create(4);
+  auto registered = ring<registered_ring_fd, sqpoll>::create(4);
   ASSERT_TRUE(plain.has_value());
   ASSERT_TRUE(registered.has_value());
   // The listing below would show a ring fd by this name, had one survived the exec.

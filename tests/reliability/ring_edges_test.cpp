@@ -38,7 +38,7 @@ template <class Ring>
 class moved_from_ring : public ::testing::Test {};
 
 using moved_from_rings =
-    ::testing::Types<ring<>, ring<defer_task_run<>>, ring<registered_ring_fd>, ring<sqpoll<>>,
+    ::testing::Types<ring<>, ring<defer_task_run<>>, ring<registered_ring_fd>, ring<sqpoll>,
                      ring<cqe_mixed>, ring<cqe32, single_issuer, registered_ring_fd>>;
 TYPED_TEST_SUITE(moved_from_ring, moved_from_rings);
 
@@ -148,7 +148,7 @@ int wait_past_the_cq() {
 
 template <class Ring>
 class wait_beyond_the_cq : public ::testing::Test {};
-using wait_rings = ::testing::Types<ring<>, ring<defer_task_run<>>, ring<coop_task_run<true>>, ring<sqpoll<>>>;
+using wait_rings = ::testing::Types<ring<>, ring<defer_task_run<>>, ring<coop_task_run<true>>, ring<sqpoll>>;
 TYPED_TEST_SUITE(wait_beyond_the_cq, wait_rings);
 
 TYPED_TEST(wait_beyond_the_cq, returns_a_full_cq_on_every_policy_set) {

@@ -305,7 +305,7 @@ class workload {
 
 template <class R>
 class reliability_stress : public ::testing::Test {};
-using stressed_rings = ::testing::Types<ring<>, ring<sqpoll<>>, ring<defer_task_run<>>,
+using stressed_rings = ::testing::Types<ring<>, ring<sqpoll>, ring<defer_task_run<>>,
                                         ring<coop_task_run<true>, registered_ring_fd>,
                                         ring<sqe128, cqe32>, ring<cqe_mixed, sequentially_consistent>>;
 TYPED_TEST_SUITE(reliability_stress, stressed_rings);

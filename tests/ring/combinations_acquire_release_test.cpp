@@ -16,12 +16,12 @@ import urine.test_support;
 static_assert(urine::is_legal<>);
 static_assert(urine::is_legal<urine::registered_ring_fd, urine::sqe128, urine::cqe_mixed,
                               urine::iopoll, urine::defer_task_run<true>>);
-static_assert(urine::is_legal<urine::sqpoll<>, urine::single_issuer>);
+static_assert(urine::is_legal<urine::sqpoll, urine::single_issuer>);
 static_assert(!urine::is_legal<int>);
 static_assert(!urine::is_legal<urine::sqe64, urine::sqe128>);
-static_assert(!urine::is_legal<urine::sqpoll<>, urine::coop_task_run<>>);
-static_assert(!urine::is_legal<urine::sqpoll<10>, urine::defer_task_run<>>);
-static_assert(urine::policy_name<urine::sqpoll<10, 1>> == "sqpoll");
+static_assert(!urine::is_legal<urine::sqpoll, urine::coop_task_run<>>);
+static_assert(!urine::is_legal<urine::sqpoll, urine::defer_task_run<>>);
+static_assert(urine::policy_name<urine::sqpoll> == "sqpoll");
 static_assert(urine::policy_name<urine::defer_task_run<true>> == "defer_task_run<true>");
 
 #define URINE_MEMORY_ORDER acquire_release

@@ -45,7 +45,7 @@ bool forbid_io_uring_enter() {
 
 // The child's side of the SQPOLL test; its exit status says which step failed.
 int sqpoll_child() {
-  auto r = ring<sqpoll<5000>>::create(64);
+  auto r = ring<sqpoll>::create({.entries = 64, .sq_thread_idle_ms = 5000});
   if (!r) return 10;
   if (!r->push(ops::nop{}, 0) || !r->submit_and_wait(1)) return 11;  // thread started and busy
   r->cq_advance(r->cq_ready());
@@ -78,7 +78,7 @@ TEST(ring_sqpoll, submits_without_entering_the_kernel_while_the_thread_is_awake)
 }
 
 TEST(ring_sqpoll, sleeping_thread_is_woken_by_submit) {
-  auto r = ring<sqpoll<10>>::create(8);
+  auto r = ring<sqpoll>::create({.entries = 8, .sq_thread_idle_ms = 10});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   ASSERT_TRUE(r->push(ops::nop{}, 1));
   ASSERT_TRUE(r->submit_and_wait(1).has_value());
@@ -94,7 +94,7 @@ TEST(ring_sqpoll, sleeping_thread_is_woken_by_submit) {
 }
 
 TEST(ring_sqpoll, wait_for_sq_space_returns_room) {
-  auto r = ring<sqpoll<>>::create(8);
+  auto r = ring<sqpoll>::create(8);
   ASSERT_TRUE(r.has_value());
   for (unsigned i = 0; i < 8; ++i) ASSERT_TRUE(r->push(ops::nop{}, i));
   ASSERT_TRUE(r->submit().has_value());

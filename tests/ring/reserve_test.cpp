@@ -190,7 +190,7 @@ TEST(ring_reserve, nop128_on_sqe128) {
 // SQPOLL: the kernel thread moves the head; a reservation refused for want of room succeeds once
 // the thread has consumed the SQ.
 TEST(ring_reserve, sqpoll_room_returns_after_wait_for_sq_space) {
-  auto r = ring<sqpoll<>>::create(4);
+  auto r = ring<sqpoll>::create(4);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   std::uint64_t next = 0;
   for (unsigned round = 0; round < 20; ++round) {

@@ -60,7 +60,7 @@ void nop_round_trip(R& r, std::uint64_t ud = 1) {
 TEST(ring_setup, policy_flags_reach_the_kernel) {
   auto a = make<ring<iopoll>>({.entries = 4});
   auto b = make<ring<hybrid_iopoll>>({.entries = 4});
-  auto c = make<ring<sqpoll<>>>({.entries = 4});
+  auto c = make<ring<sqpoll>>({.entries = 4});
   auto d = make<ring<coop_task_run<true>>>({.entries = 4});
   auto e = make<ring<sqe128, cqe32, defer_task_run<>>>({.entries = 4});
   auto f = make<ring<cqe_mixed, single_issuer>>({.entries = 4});
@@ -74,15 +74,19 @@ TEST(ring_setup, policy_flags_reach_the_kernel) {
 }
 
 TEST(ring_setup, sq_aff_pins_the_sq_thread) {
-  auto r = make<ring<sqpoll<100, 0>>>({.entries = 4});
+  auto r = make<ring<sqpoll>>({.entries = 4, .sq_thread_idle_ms = 100, .sq_thread_cpu = 0});
   EXPECT_TRUE(has(r.flags(), setup_flags::sqpoll | setup_flags::sq_aff));
   EXPECT_EQ(r.params().sq_thread_cpu, 0u);
+  EXPECT_EQ(r.params().sq_thread_idle, 100u);
   nop_round_trip(r);
-  // The run-time override picks another CPU for the same ring type.
+  // Another CPU for the same ring type; none asked, no SQ_AFF.
   const unsigned cpus = std::thread::hardware_concurrency();
-  auto o = make<ring<sqpoll<100>>>({.entries = 4, .sq_thread_cpu = static_cast<int>(cpus - 1)});
+  auto o = make<ring<sqpoll>>({.entries = 4, .sq_thread_cpu = static_cast<int>(cpus - 1)});
   EXPECT_TRUE(has(o.flags(), setup_flags::sq_aff));
+  EXPECT_EQ(o.params().sq_thread_cpu, cpus - 1);
   nop_round_trip(o);
+  auto any = make<ring<sqpoll>>({.entries = 4});
+  EXPECT_FALSE(has(any.flags(), setup_flags::sq_aff));
 }
 
 TEST(ring_setup, cqsize_sets_the_cq) {
@@ -209,7 +213,7 @@ TEST(ring_setup, every_setup_flag_of_6_18_reaches_the_kernel) {
   const auto accepted = [&](const auto& r) { seen |= r.flags(); };
   accepted(make<ring<iopoll>>({.entries = 4}));
   accepted(make<ring<hybrid_iopoll>>({.entries = 4}));
-  accepted(make<ring<sqpoll<100, 0>>>({.entries = 4}));
+  accepted(make<ring<sqpoll>>({.entries = 4, .sq_thread_cpu = 0}));
   accepted(make<ring<coop_task_run<true>>>({.entries = 4}));
   accepted(make<ring<sqe128, cqe32, defer_task_run<>>>({.entries = 4}));
   accepted(make<ring<cqe_mixed>>({.entries = 4}));
@@ -255,7 +259,7 @@ TEST(ring_setup_errors, kernel_refusals_are_named) {
   ASSERT_EQ(::pipe(pipe_fds.data()), 0);
   urine::test::unique_fd r0(pipe_fds[0]), r1(pipe_fds[1]);
   expect_refused<ring<>>({.entries = 4, .attach_wq = r0.get()}, std::errc::invalid_argument, "ATTACH_WQ");
-  expect_refused<ring<sqpoll<>>>({.entries = 4, .sq_thread_cpu = 4096}, std::errc::invalid_argument,
+  expect_refused<ring<sqpoll>>({.entries = 4, .sq_thread_cpu = 4096}, std::errc::invalid_argument,
                                  "SQ_AFF: CPU 4096");
 }
 
