@@ -25,3 +25,6 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/urine-config.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/urine-config-version.cmake
   DESTINATION ${URINE_CMAKE_DIR})
+install(FILES ${PROJECT_SOURCE_DIR}/cmake/toolchain_check.cmake
+  RENAME urine-toolchain-check.cmake
+  DESTINATION ${URINE_CMAKE_DIR})

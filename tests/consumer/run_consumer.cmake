@@ -1,5 +1,6 @@
 # Builds and runs the consumer project against urine in one of three ways (MODE):
-#   find_package      install the built urine to a staging prefix, then find_package(urine)
+#   find_package      install the built urine to a staging prefix, then build the project README.md
+#                     shows (its CMakeLists.txt and main.cpp, taken from the README) against it
 #   add_subdirectory  the consumer adds urine's source tree
 #   fetch_content     the consumer declares urine with FetchContent from its local path
 # Usage: cmake -D MODE=... -D URINE_SOURCE_DIR=... -D URINE_BINARY_DIR=... -D WORK_DIR=...
@@ -19,7 +20,17 @@ endfunction()
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 set(build ${WORK_DIR}/build)
-set(args -S ${CONSUMER_DIR} -B ${build} -G Ninja
+set(source ${CONSUMER_DIR})
+set(program consumer)
+if(MODE STREQUAL "find_package")
+  include(${CMAKE_CURRENT_LIST_DIR}/readme_files.cmake)
+  set(source ${WORK_DIR}/project)
+  readme_files(${URINE_SOURCE_DIR}/README.md ${source})
+  # The executable the README's project defines.
+  file(STRINGS ${source}/CMakeLists.txt program REGEX "^add_executable\\(")
+  string(REGEX REPLACE "^add_executable\\(([^ )]+).*" "\\1" program "${program}")
+endif()
+set(args -S ${source} -B ${build} -G Ninja
   -D CMAKE_CXX_COMPILER=${CXX_COMPILER}
   -D CMAKE_CXX_COMPILER_CLANG_SCAN_DEPS=${CLANG_SCAN_DEPS}
   "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
@@ -34,5 +45,5 @@ endif()
 
 run(${CMAKE_COMMAND} ${args})
 run(${CMAKE_COMMAND} --build ${build})
-run(${build}/consumer ${WORK_DIR})
+run(${build}/${program} ${WORK_DIR})
 message(STATUS "consumer: ok (${MODE})")
