@@ -36,13 +36,24 @@ mount -t devpts devpts /host/dev/pts
 mount -t tmpfs shm /host/dev/shm
 mount -t tmpfs run /host/run
 
-# The NVMe controller probes asynchronously: give its namespaces up to 20 s to appear.
+# The NVMe controller probes asynchronously, and newer kernels scan namespaces in parallel, so
+# their names need not follow their ids: find them by nsid (1: scratch ext4, 2: raw device for the
+# device tests), giving them up to 20 s to appear.
+scratch=
+device=
 for _ in $(seq 40); do
-  [ -b /dev/nvme0n1 ] && break
+  for namespace in /sys/block/nvme*n*; do
+    case $(cat "$namespace/nsid" 2>/dev/null) in
+      1) scratch=/dev/${namespace##*/} ;;
+      2) device=/dev/${namespace##*/} ;;
+    esac
+  done
+  [ -n "$scratch" ] && [ -n "$device" ] && break
   sleep 0.5
 done
-mount -t ext4 /dev/nvme0n1 /host/tmp || finish 125
+mount -t ext4 "$scratch" /host/tmp || finish 125
 chmod 1777 /host/tmp
+export URINE_TEST_NVME=$device
 
 echo "=== guest kernel $(uname -r)"
 chroot /host /bin/sh -c "cd /tmp && exec /bin/sh '$command'"

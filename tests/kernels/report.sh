@@ -21,7 +21,7 @@ cat <<'INTRO'
 urine's whole test suite, run on the kernels its users have: Debian 11's 5.10, Debian 12's 6.1,
 Debian 12 backports' 6.12, and the development machine's own. Each Debian kernel boots under qemu
 with this machine's root read-only, an ext4 scratch disk at /tmp and a scratch NVMe namespace with
-a poll queue (for `tests/devices`). Every test is bounded: one that prints nothing for 120 s is a
+a poll queue (for `tests/devices`). Every test is bounded: one that prints nothing for 60 s is a
 hang, and its binary restarts with the remaining tests.
 
 ```sh

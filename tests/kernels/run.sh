@@ -5,8 +5,10 @@
 # KERNEL: 6.1 (Debian 12), 6.12 (Debian 12 backports), 5.10 (Debian 11), host (the running kernel,
 # without a VM); all four by default. BUILD_DIR defaults to build/kernels. Results stay in
 # BUILD_DIR/kernels/KERNEL; the table covers every kernel with results there, so one kernel can be
-# re-run alone; --no-build tests the build as it is. Needs root (qemu's 9p export of /), qemu-system-x86, busybox-static, cpio, kmod.
-# Limits: URINE_TEST_SECONDS per test (default 120), URINE_VM_SECONDS per guest (default 1800).
+# re-run alone; --no-build tests the build as it is. Needs root (qemu exports / over 9p),
+# qemu-system-x86, busybox-static, cpio, kmod.
+# Limits: URINE_TEST_SECONDS of silence before a test counts as hung (default 60),
+# URINE_VM_SECONDS per guest (default 1800).
 set -euo pipefail
 
 here=$(dirname "$(realpath "$0")")
@@ -22,7 +24,7 @@ while [ $# -gt 0 ]; do
 done
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 5.10 host)
-test_seconds=${URINE_TEST_SECONDS:-120}
+test_seconds=${URINE_TEST_SECONDS:-60}
 vm_seconds=${URINE_VM_SECONDS:-1800}
 
 for tool in qemu-system-x86_64 busybox cpio; do
@@ -46,8 +48,7 @@ for kernel in "${kernels[@]}"; do
     "$here/suite.sh" "$build" "$leg/results" "$test_seconds" >"$leg/console" 2>&1 || status=$?
   else
     kernel_dir=$("$here/fetch.sh" "$kernel")
-    # vm.sh gives the guest a scratch NVMe namespace 2 with a poll queue: the device tests use it.
-    printf '#!/bin/sh\nexport URINE_TEST_NVME=/dev/nvme0n2\nexec %q %q %q %q\n' \
+    printf '#!/bin/sh\nexec %q %q %q %q\n' \
       "$here/suite.sh" "$build" "$leg/results" "$test_seconds" >"$leg/guest.sh"
     "$here/vm.sh" "$kernel_dir" "$leg" "$vm_seconds" "$leg/guest.sh" >"$leg/console" 2>&1 || status=$?
   fi

@@ -4,13 +4,13 @@
 #   suite.sh BUILD_DIR OUT_DIR [SECONDS_PER_TEST]
 # OUT_DIR receives: kernel (uname -r), probe.txt (urine-probe's table), and per binary NAME.log
 # (its whole output) and NAME.results, one line per test: "pass|fail|skip|hang|crash<TAB>test
-# [<TAB>skip reason]". A test that prints nothing for SECONDS_PER_TEST (default 120) is a hang:
+# [<TAB>skip reason]". A test that prints nothing for SECONDS_PER_TEST (default 60) is a hang:
 # the binary is killed and restarted without the tests already run, as after a crash.
 set -uo pipefail
 
 build=$(realpath "${1:?usage: suite.sh BUILD_DIR OUT_DIR [SECONDS_PER_TEST]}")
 out=${2:?}
-bound=${3:-120}
+bound=${3:-60}
 mkdir -p "$out"
 export URINE_TEST_DIR=${URINE_TEST_DIR:-/tmp}
 cd "$URINE_TEST_DIR" || exit 1

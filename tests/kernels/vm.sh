@@ -5,7 +5,8 @@
 #   vm.sh KERNEL_DIR RUN_DIR SECONDS SCRIPT
 # The guest sees / read-only, RUN_DIR (which must hold SCRIPT) writable at the same path, and /tmp
 # as a fresh ext4 on NVMe namespace 1. Namespace 2 is a raw 256 MiB scratch disk for the device
-# tests; the controller has a poll queue, so IORING_SETUP_IOPOLL works on both.
+# tests, named to them by URINE_TEST_NVME; the controller has a poll queue, so IORING_SETUP_IOPOLL
+# works on both.
 # TCG, not KVM: the machines this runs on may offer /dev/kvm without nested virtualisation, where a
 # KVM guest hangs at boot.
 set -euo pipefail
