@@ -5,3 +5,4 @@ export import urine.abi;
 export import urine.ring;
 export import urine.ops;
 export import urine.registration;
+export import urine.async;

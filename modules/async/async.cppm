@@ -1,0 +1,11 @@
+// urine.async — coroutines over any operation: a runtime owning one ring per thread, lazy tasks
+// and scopes, awaitable operations (state in the frame, no allocation), cancellation, timeouts,
+// when_all/when_any, multishot sequences, cross-ring posting by MSG_RING.
+export module urine.async;
+
+export import :frame_allocator;
+export import :core;
+export import :task;
+export import :runtime;
+export import :time;
+export import :when;

@@ -1,0 +1,588 @@
+// runtime<Ring>: one ring of the user's policy set, owned by one thread, driving coroutines. It
+// keeps the operations in flight within the CQ's capacity (the rest wait in an intrusive queue),
+// dispatches each completion to the operation its user data points at, and resumes waiters from
+// its run loop. operation<Runtime, Op> is the one awaitable behind every typed operation: its
+// state lives in the awaiting frame, its SQE is prepared when it suspends.
+module;
+#include <unistd.h>
+#include <atomic>
+#include <cerrno>
+#include <coroutine>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <expected>
+#include <optional>
+#include <stop_token>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+export module urine.async:runtime;
+import urine.abi;
+import urine.ring;
+import urine.ops;
+import urine.registration;
+import :core;
+import :task;
+
+export namespace urine::async {
+
+/// The ring a runtime uses unless told otherwise: one issuer, completions produced when the
+/// runtime waits, the ring fd registered.
+using default_ring = ring<defer_task_run<>, registered_ring_fd>;
+
+template <class Runtime, class Op>
+class operation;
+
+template <class Ring = default_ring>
+class runtime;
+
+}  // namespace urine::async
+
+export namespace urine::async::detail {
+
+/// Whether `Op` hands back a new plain descriptor as its result: then a result nobody takes is
+/// closed rather than leaked.
+template <class Op>
+inline constexpr bool produces_descriptor = [] {
+  if constexpr (requires(const Op& o) { o.install.direct(); })
+    return Op::code == opcode::accept || Op::code == opcode::openat ||
+           Op::code == opcode::openat2 || Op::code == opcode::socket;
+  else
+    return false;
+}();
+
+template <class Op>
+[[nodiscard]] inline bool is_plain_descriptor(const Op& op) noexcept {
+  if constexpr (produces_descriptor<Op>)
+    return !op.install.direct();
+  else
+    return false;
+}
+
+/// An operation bounded by a LINK_TIMEOUT (see with_timeout): pushed as the operation with
+/// IOSQE_IO_LINK and the timer right after it, in one submit.
+template <class Op>
+struct timed {
+  Op op;
+  abi::kernel_timespec after;
+};
+template <class Op>
+inline constexpr bool is_timed = false;
+template <class Op>
+inline constexpr bool is_timed<timed<Op>> = true;
+
+/// A debug-build check with a sentence: the kernel would write into freed memory otherwise.
+inline void abort_if_in_flight(const operation_header& h) noexcept {
+#ifndef NDEBUG
+  if (h.state == op_state::in_flight || h.state == op_state::parked) {
+    std::fputs(
+        "urine::async: a coroutine frame was destroyed while suspended on an operation the "
+        "kernel still holds; cancel it and let it complete first\n",
+        stderr);
+    std::abort();
+  }
+#else
+  (void)h;
+#endif
+}
+
+/// The 16 extra bytes of a completion, where the ring has them.
+template <class Completion, bool Big, bool Mixed>
+[[nodiscard]] inline const std::uint64_t* extra_of(const Completion& c) noexcept {
+  if constexpr (!Big)
+    return nullptr;
+  else if constexpr (Mixed)
+    return c.big() ? c.extra().data() : nullptr;
+  else
+    return c.extra().data();
+}
+
+}  // namespace urine::async::detail
+
+export namespace urine::async {
+
+template <class Ring>
+class runtime {
+ public:
+  using ring_type = Ring;
+  using extra_type = std::conditional_t<Ring::has_big_cqes, big_extra, no_extra>;
+  using result_type = io_result<extra_type>;
+
+  /// A runtime on a new ring of this type; throws std::system_error when the kernel refuses the
+  /// ring (the message says what was refused).
+  explicit runtime(const setup& s = {}) : runtime(create_ring(s)) {}
+  /// A runtime on a ring created by the caller.
+  explicit runtime(Ring&& r) : ring_(std::move(r)), root_(ready_) {
+    const unsigned cq = ring_.cq_entries();
+    // Room for CQEs no budget counts: posts from other rings and remote cancel requests.
+    const unsigned margin = cq / 8 > 0 ? cq / 8 : 1;
+    budget_ = cq > margin + max_slots ? cq - margin : max_slots;
+  }
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Cancels what is still in the kernel, collects every completion (no coroutine resumes), then
+  /// destroys the frames of spawned tasks still suspended, releasing what their operations
+  /// produced (descriptors closed, provided buffers given back).
+  ~runtime() { shutdown(); }
+
+  [[nodiscard]] Ring& ring() noexcept { return ring_; }
+  [[nodiscard]] scope& root_scope() noexcept { return root_; }
+
+  /// Drive the ring until `t` has finished; its result (or exception). Spawned tasks run too,
+  /// and those not finished when `t` is stay suspended until the next run (or the destructor).
+  template <class T>
+  T run(task<T> t) {
+    auto h = t.handle();
+    h.promise().start.handle = h;
+    ready_.push(&h.promise().start);
+    while (!h.done()) {
+      run_ready();
+      if (h.done()) break;
+      drive(ready_.empty());
+    }
+    return task<T>::take_result(h);
+  }
+
+  /// Start `t` in the runtime's own scope.
+  inline void spawn(task<void> t) noexcept { root_.spawn(std::move(t)); }
+  /// Resumes when every task spawned into the runtime's scope has finished.
+  [[nodiscard]] inline scope::join_awaiter join() noexcept { return root_.join(); }
+
+  /// Await `o`: `co_await rt.op(ops::read{...})` resumes with its completion. A stop request on
+  /// `token` cancels it (see operation).
+  template <class Op>
+  [[nodiscard]] inline operation<runtime, Op> op(Op o, std::stop_token token = {}) noexcept {
+    return operation<runtime, Op>(*this, std::move(o), std::move(token));
+  }
+
+  /// CQ slots reserved by operations in flight.
+  [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
+  /// The most CQ slots operations may hold at once.
+  [[nodiscard]] unsigned budget() const noexcept { return budget_; }
+  /// Operations that had to wait for room in the budget, since creation.
+  [[nodiscard]] std::uint64_t parked_total() const noexcept { return parked_total_; }
+  /// Times the run loop found completions waiting in the kernel's overflow list.
+  [[nodiscard]] std::uint64_t overflow_events() const noexcept { return overflow_events_; }
+
+  // ---- the interface of awaitables (not for applications) --------------------------------------
+
+  /// The most slots one operation reserves: its CQE, a link timer's, a cancel request's.
+  static constexpr unsigned max_slots = 3;
+
+  /// Reserve the CQ slots of `h`, or park it until there is room. True when it may push now.
+  [[nodiscard]] inline bool admit(detail::operation_header& h) noexcept {
+    if (parked_.empty() && in_flight_ + h.slots <= budget_) [[likely]] {
+      in_flight_ += h.slots;
+      h.reserved = h.slots;
+      h.state = detail::op_state::in_flight;
+      return true;
+    }
+    h.state = detail::op_state::parked;
+    parked_.push(&h);
+    ++parked_total_;
+    return false;
+  }
+
+  /// A user data for `h` (a new generation) with tag `t`, recorded in `h` for cancellation.
+  [[nodiscard]] inline std::uint64_t tag_next(detail::operation_header& h) noexcept {
+    const std::uint64_t ud = detail::encode(&h, ++generation_, detail::tag::operation);
+    std::atomic_ref(h.user_data).store(ud, std::memory_order_seq_cst);
+    return ud;
+  }
+
+  /// Push one SQE, submitting first when the SQ is full. False (with `error` set) only when the
+  /// ring cannot take SQEs at all.
+  template <class Op>
+  [[nodiscard]] inline bool push(const Op& o, std::uint64_t ud, sqe_options options = {}) noexcept {
+    while (!ring_.push(o, user_data(ud), options)) [[unlikely]]
+      if (!make_sq_room(1)) return false;
+    return true;
+  }
+
+  /// Room for `n` SQEs in the SQ (linked SQEs must go in together).
+  [[nodiscard]] inline bool sq_room(unsigned n) noexcept {
+    while (ring_.sq_space_left() < n) [[unlikely]]
+      if (!make_sq_room(n)) return false;
+    return true;
+  }
+
+  /// Cancel `h` (on the owning thread): a parked operation completes as cancelled without
+  /// reaching the kernel; one in flight gets an ASYNC_CANCEL by its user data, pushed now and
+  /// submitted with the next submit. Its frame still resumes only on its own completion.
+  inline void cancel(detail::operation_header& h) noexcept {
+    if (h.cancel_requested) return;
+    h.cancel_requested = true;
+    if (h.state != detail::op_state::in_flight) return;  // parked: unpark completes it
+    send_cancel(h.user_data);
+    // The cancel's CQE takes the slot the operation reserved for it.
+    if (h.reserved > h.pending)
+      --h.reserved;
+    else
+      ++in_flight_;
+  }
+
+  /// A stop request from any thread. On another thread it never touches the ring: it marks the
+  /// operation and posts the cancel request to the owning ring (REGISTER_SEND_MSG_RING).
+  inline void cancel_from_any_thread(detail::operation_header& h) noexcept {
+    if (std::this_thread::get_id() == owner_) return cancel(h);
+    std::atomic_ref(h.remote_stop).store(true, std::memory_order_seq_cst);
+    const std::uint64_t ud = std::atomic_ref(h.user_data).load(std::memory_order_seq_cst);
+    // Not yet submitted: the owner sees remote_stop when it submits (both accesses are seq_cst).
+    if (ud != 0)
+      (void)send_msg_ring(ring_,
+                          user_data((ud & ~detail::tag_mask) |
+                                    static_cast<std::uint64_t>(detail::tag::remote_cancel)),
+                          0);
+  }
+
+  /// After a submission: a stop request from another thread may have come before the user data
+  /// was published.
+  inline void check_remote_stop(detail::operation_header& h) noexcept {
+    if (std::atomic_ref(h.remote_stop).load(std::memory_order_seq_cst)) cancel(h);
+  }
+
+  /// Queue `n` to run from the run loop.
+  inline void make_ready(detail::ready_node* n) noexcept { ready_.push(n); }
+  [[nodiscard]] detail::node_queue& run_queue() noexcept { return ready_; }
+
+  /// Complete `h` without the kernel (cancelled before submission, or the ring failed).
+  inline void complete_locally(detail::operation_header& h, int res) noexcept {
+    h.pending = 0;
+    h.state = detail::op_state::done;
+    (void)h.on_cqe(&h, detail::tag::operation, detail::cqe_data{res, 0, nullptr});
+    ready_.push(&h);
+  }
+
+  /// Take back the slots `h` still holds (a failed push).
+  inline void release(detail::operation_header& h) noexcept {
+    in_flight_ -= h.reserved;
+    h.reserved = 0;
+  }
+
+  /// The thread that owns the ring.
+  [[nodiscard]] std::thread::id owner() const noexcept { return owner_; }
+
+ private:
+  static Ring create_ring(const setup& s) {
+    auto r = Ring::create(s);
+    if (!r) throw std::system_error(r.error().code(), r.error().message());
+    return std::move(*r);
+  }
+
+  /// Resume everything queued now; what they queue runs in the next round, after the ring has
+  /// been looked at again.
+  inline void run_ready() {
+    detail::node_queue round;
+    round.splice(ready_);
+    while (!round.empty()) round.pop()->run();
+  }
+
+  /// Submit, wait for at least one completion when `block` (and nothing else is runnable), and
+  /// dispatch what arrived.
+  void drive(bool block) {
+    std::expected<unsigned, std::error_code> r;
+    if (block)
+      r = ring_.submit_and_wait(1);
+    else if constexpr (Ring::is_deferred)
+      r = submit_then_get_events();
+    else
+      r = ring_.submit();
+    if (!r && r.error() != std::errc::interrupted &&
+        r.error() != std::errc::device_or_resource_busy &&
+        r.error() != std::errc::resource_unavailable_try_again)
+      throw std::system_error(r.error(), "urine::async::runtime: io_uring_enter");
+    reap();
+  }
+
+  std::expected<unsigned, std::error_code> submit_then_get_events() {
+    if (auto s = ring_.submit(); !s) return s;
+    return ring_.get_events();
+  }
+
+  /// Dispatch every ready completion, then give the slots back and admit parked operations.
+  inline void reap() noexcept {
+    if (ring_.cq_has_overflow()) [[unlikely]]
+      ++overflow_events_;
+    ring_.for_each_cqe([this](const typename Ring::completion_type& c) noexcept { dispatch(c); });
+    if (!parked_.empty()) [[unlikely]]
+      unpark();
+  }
+
+  inline void dispatch(const typename Ring::completion_type& c) noexcept {
+    const std::uint64_t ud = c.user_data().value();
+    switch (detail::tag_of(ud)) {
+      case detail::tag::operation:
+      case detail::tag::link_timer: {
+        auto* h = detail::address_of<detail::operation_header>(ud);
+        const bool last = detail::tag_of(ud) == detail::tag::link_timer || !c.more();
+        if (last) {
+          --h->pending;
+          --h->reserved;
+          --in_flight_;
+        }
+        const detail::cqe_data d{
+            c.result(), static_cast<std::uint32_t>(c.flags()),
+            detail::extra_of<typename Ring::completion_type, Ring::has_big_cqes,
+                             Ring::config::cqe_layout::mixed>(c)};
+        const bool wake = h->on_cqe(h, detail::tag_of(ud), d);
+        if (h->pending == 0) {
+          in_flight_ -= h->reserved;  // a cancel slot it never used
+          h->reserved = 0;
+          h->state = detail::op_state::done;
+        }
+        if (wake) ready_.push(h);
+        break;
+      }
+      case detail::tag::posted:
+        ready_.push(detail::address_of<detail::ready_node>(ud));
+        break;
+      case detail::tag::remote_cancel:
+        // Only the user data is used: the operation may be gone, and then nothing matches.
+        ++in_flight_;
+        send_cancel(ud & ~detail::tag_mask);
+        break;
+      case detail::tag::ignored:
+      default:
+        --in_flight_;
+        break;
+    }
+  }
+
+  /// Admit parked operations while there is room, in order.
+  [[gnu::noinline]] void unpark() noexcept {
+    while (!parked_.empty()) {
+      auto* h = static_cast<detail::operation_header*>(parked_.front());
+      if (h->cancel_requested) {
+        (void)parked_.pop();
+        complete_locally(*h, -ECANCELED);
+        continue;
+      }
+      if (in_flight_ + h->slots > budget_) return;
+      (void)parked_.pop();
+      in_flight_ += h->slots;
+      h->reserved = h->slots;
+      h->state = detail::op_state::in_flight;
+      h->push(h);
+    }
+  }
+
+  inline void send_cancel(std::uint64_t target) noexcept {
+    const ops::async_cancel c{.match = ops::cancel_match::of(user_data(target))};
+    if constexpr (Ring::is_iopoll) {
+      (void)c;  // IOPOLL rings refuse ASYNC_CANCEL: the operation completes on its own
+      --in_flight_;
+    } else if (!push(c, static_cast<std::uint64_t>(detail::tag::ignored))) {
+      --in_flight_;
+    }
+  }
+
+  /// Submit so the kernel consumes SQEs. False when the ring cannot take any.
+  [[gnu::noinline]] bool make_sq_room(unsigned n) noexcept {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      auto r = ring_.submit();
+      if (!r && r.error() != std::errc::interrupted &&
+          r.error() != std::errc::device_or_resource_busy &&
+          r.error() != std::errc::resource_unavailable_try_again)
+        return false;
+      if constexpr (Ring::is_sqpoll) {
+        if (ring_.sq_space_left() < n) (void)ring_.wait_for_sq_space();
+      }
+      if (ring_.sq_space_left() >= n) return true;
+      if (!r) reap();  // the kernel wants completions consumed first
+    }
+    return false;
+  }
+
+  void shutdown() noexcept {
+    if (!ring_) return;
+    // Parked operations never reached the kernel: nothing to collect.
+    forget_parked();
+    if constexpr (!Ring::is_iopoll) {
+      if (in_flight_ > 0) {
+        ++in_flight_;
+        (void)push(ops::async_cancel{.match = ops::cancel_match::any(), .all = true},
+                   static_cast<std::uint64_t>(detail::tag::ignored));
+      }
+    }
+    for (int rounds = 0; in_flight_ > 0 && rounds < 100000; ++rounds) {
+      auto r = ring_.submit_and_wait(1);
+      if (!r && r.error() != std::errc::interrupted &&
+          r.error() != std::errc::device_or_resource_busy)
+        break;
+      ring_.for_each_cqe([this](const typename Ring::completion_type& c) noexcept { dispatch(c); });
+      forget_parked();
+    }
+    ready_.clear();
+    root_.destroy_all();
+  }
+
+  void forget_parked() noexcept {
+    while (!parked_.empty())
+      static_cast<detail::operation_header*>(parked_.pop())->state = detail::op_state::idle;
+  }
+
+  Ring ring_;
+  detail::node_queue ready_;
+  detail::node_queue parked_;
+  scope root_;
+  unsigned in_flight_ = 0;
+  unsigned budget_ = 0;
+  std::uint16_t generation_ = 0;
+  std::uint64_t overflow_events_ = 0;
+  std::uint64_t parked_total_ = 0;
+  std::thread::id owner_ = std::this_thread::get_id();
+};
+
+/// Await one typed operation. Its state (the operation, the completion header, the result) lives
+/// where the awaiter lives: in the awaiting frame. Nothing happens until it is awaited; the SQE
+/// is prepared in await_suspend, with the header's address and a fresh generation as user data.
+///
+/// With a stop token, a stop request cancels it (ASYNC_CANCEL by user data, sent with the next
+/// submit; from another thread, posted to the owning ring). The frame still resumes only on the
+/// operation's own completion, with the kernel's result: -ECANCELED only if the kernel cancelled
+/// it; if it completed anyway, the real result — an accepted descriptor, bytes in a provided
+/// buffer — is what the awaiter gets. A stop requested before the operation is submitted
+/// completes it with ECANCELED without the kernel.
+template <class Runtime, class Op>
+class operation : private detail::operation_header {
+ public:
+  using result_type = typename Runtime::result_type;
+
+  inline operation(Runtime& rt, Op op, std::stop_token token = {}) noexcept
+      : rt_(&rt), op_(std::move(op)), token_(std::move(token)) {
+    on_cqe = &take_cqe;
+    push = &push_parked;
+  }
+  /// Movable until started (combinators take their children by value).
+  inline operation(operation&& o) noexcept
+      : operation(*o.rt_, std::move(o.op_), std::move(o.token_)) {}
+  operation& operator=(operation&&) = delete;
+  inline ~operation() {
+    detail::abort_if_in_flight(*this);
+    // A result nobody took (the frame is destroyed by the runtime's shutdown).
+    if (state == detail::op_state::done && result_.has_value() && detail::is_plain_descriptor(op_))
+      ::close(result_.value());
+  }
+
+  inline bool await_ready() const noexcept { return false; }
+  inline bool await_suspend(std::coroutine_handle<> h) noexcept {
+    handle = h;
+    return begin();
+  }
+  inline result_type await_resume() noexcept {
+    stop_.reset();
+    state = detail::op_state::idle;
+    return result_;
+  }
+
+  // ---- the child protocol of combinators -------------------------------------------------------
+
+  /// Start as a combinator's child: when done, `notify(this node)` runs from the run loop.
+  inline void start_child(void (*notify_fn)(detail::ready_node*) noexcept, void* ctx) noexcept {
+    notify = notify_fn;
+    context = ctx;
+    cancellable_ = true;
+    if (!begin()) rt_->make_ready(this);
+  }
+  /// Ask for cancellation (owning thread).
+  inline void cancel() noexcept { rt_->cancel(*this); }
+  /// The result, once done.
+  [[nodiscard]] inline result_type take_result() noexcept {
+    stop_.reset();
+    state = detail::op_state::idle;
+    return result_;
+  }
+  [[nodiscard]] inline detail::ready_node* node() noexcept { return this; }
+
+ protected:
+  Runtime* rt_;
+  Op op_;
+
+ private:
+  /// CQEs beyond the operation's own: a link timer's.
+  static constexpr std::uint8_t extra_cqes = detail::is_timed<Op> ? 1 : 0;
+
+  /// Push the SQE(s); the slots are reserved.
+  inline void push_now() noexcept {
+    bool pushed;
+    if constexpr (detail::is_timed<Op>) {
+      pushed = rt_->sq_room(2);
+      if (pushed) {
+        const std::uint64_t ud = rt_->tag_next(*this);
+        pushed = rt_->push(op_.op, ud, sqe_options{.flags = sqe_flags::io_link}) &&
+                 rt_->push(ops::link_timeout{.after = &op_.after},
+                           ud | static_cast<std::uint64_t>(detail::tag::link_timer));
+      }
+    } else {
+      pushed = rt_->push(op_, rt_->tag_next(*this));
+    }
+    if (!pushed) [[unlikely]] {
+      rt_->release(*this);
+      rt_->complete_locally(*this, -EBADF);
+    }
+  }
+
+  inline bool begin() noexcept {
+    const bool stoppable = token_.stop_possible();
+    if (stoppable && token_.stop_requested()) [[unlikely]] {
+      state = detail::op_state::done;
+      result_ = result_type(-ECANCELED, 0);
+      return false;
+    }
+    cancel_requested = false;
+    remote_stop = false;
+    slots = static_cast<std::uint8_t>(1 + extra_cqes + ((stoppable || cancellable_) ? 1 : 0));
+    pending = static_cast<std::uint8_t>(1 + extra_cqes);
+    if (rt_->admit(*this)) push_now();
+    if (stoppable) {
+      stop_.emplace(token_, stopper{this});
+      rt_->check_remote_stop(*this);
+    }
+    return true;
+  }
+
+  static void push_parked(detail::operation_header* h) noexcept {
+    static_cast<operation*>(h)->push_now();
+  }
+
+  static bool take_cqe(detail::operation_header* h, detail::tag t,
+                       const detail::cqe_data& d) noexcept {
+    auto* self = static_cast<operation*>(h);
+    if (t == detail::tag::operation) {
+      self->result_ = result_type(d.res, d.flags);
+      if constexpr (!std::is_same_v<typename Runtime::extra_type, no_extra>) {
+        big_extra e;
+        if (d.extra != nullptr) std::memcpy(e.words, d.extra, sizeof e.words);
+        self->result_.set_extra(e);
+      }
+    } else {
+      self->timer_result_ = d.res;
+    }
+    if constexpr (detail::is_timed<Op>) {
+      // The timer fired and cancelled the operation: say so as ETIME.
+      if (h->pending == 0 && self->timer_result_ == -ETIME && self->result_.raw() == -ECANCELED)
+        self->result_ = result_type(-ETIME, 0);
+    }
+    return h->pending == 0;
+  }
+
+  struct stopper {
+    operation* self;
+    void operator()() const noexcept { self->rt_->cancel_from_any_thread(*self); }
+  };
+
+ protected:
+  std::int32_t timer_result_ = 0;
+  result_type result_{};
+
+ private:
+  std::stop_token token_;
+  std::optional<std::stop_callback<stopper>> stop_;
+  bool cancellable_ = false;
+};
+
+}  // namespace urine::async

@@ -1,0 +1,8 @@
+list(APPEND URINE_MODULE_UNITS
+  async/async.cppm
+  async/frame_allocator.cppm
+  async/core.cppm
+  async/task.cppm
+  async/runtime.cppm
+  async/time.cppm
+  async/when.cppm)
