@@ -1,0 +1,189 @@
+// Cancellation: a stop request cancels an awaiting operation by ASYNC_CANCEL, the frame resumes
+// only on the operation's own completion, the result says "cancelled" only when the kernel does,
+// and whatever a raced operation produced (bytes, an accepted descriptor) reaches the caller.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+import urine;
+import urine.test_support;
+
+namespace {
+
+using namespace urine;
+using namespace std::chrono_literals;
+using async::task;
+using rt_type = async::runtime<>;
+
+std::pair<test::unique_fd, test::unique_fd> make_pipe() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe2");
+  return {test::unique_fd(p[0]), test::unique_fd(p[1])};
+}
+
+TEST(async_cancel, a_stop_requested_before_submission_cancels_without_the_kernel) {
+  rt_type rt;
+  std::stop_source stop;
+  stop.request_stop();
+  auto [in, out] = make_pipe();
+  char byte = 0;
+  rt.run([](rt_type& rt, int fd, char& byte, std::stop_token t) -> task<void> {
+    auto r = co_await rt.op(ops::read{fd, std::span(&byte, 1)}, t);
+    EXPECT_EQ(r.error(), std::errc::operation_canceled);
+    EXPECT_EQ(rt.in_flight(), 0u);
+  }(rt, in.get(), byte, stop.get_token()));
+}
+
+task<void> request_stop_later(rt_type& rt, std::stop_source& stop) {
+  (void)co_await rt.op(ops::nop{});
+  stop.request_stop();
+}
+
+TEST(async_cancel, a_stop_request_cancels_a_blocked_read_and_its_frame_resumes_on_its_cqe) {
+  rt_type rt;
+  std::stop_source stop;
+  auto [in, out] = make_pipe();
+  char byte = 0;
+  rt.run([](rt_type& rt, int fd, char& byte, std::stop_source& stop) -> task<void> {
+    rt.spawn(request_stop_later(rt, stop));
+    auto r =
+        co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, 5s, stop.get_token());
+    EXPECT_EQ(r.error(), std::errc::operation_canceled)
+        << "a read on an empty pipe can only be cancelled";
+    co_await rt.join();
+  }(rt, in.get(), byte, stop));
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+// One round of the race: a read waits on a pipe; in the same round of the run loop a byte is
+// written and a stop requested. Either the read got the byte, or it was cancelled and the byte
+// is still in the pipe: never both, never neither.
+task<void> read_or_cancel(rt_type& rt, int in, int out, int rounds, int& got, int& cancelled) {
+  for (int i = 0; i < rounds; ++i) {
+    std::stop_source stop;
+    char byte = 0;
+    auto reader = [](rt_type& rt, int fd, char& byte,
+                     std::stop_token t) -> task<typename rt_type::result_type> {
+      co_return co_await rt.op(ops::read{fd, std::span(&byte, 1)}, t);
+    };
+    auto racer = [](rt_type& rt, int fd, int i, std::stop_source& stop) -> task<void> {
+      if (i % 3 != 0) (void)co_await rt.op(ops::nop{});
+      const char c = static_cast<char>('a' + i % 26);
+      EXPECT_EQ(::write(fd, &c, 1), 1);
+      if (i % 2 == 0) (void)co_await rt.op(ops::nop{});
+      stop.request_stop();
+    };
+    rt.spawn(racer(rt, out, i, stop));
+    auto r = co_await reader(rt, in, byte, stop.get_token());
+    if (r) {
+      EXPECT_EQ(*r, 1);
+      EXPECT_EQ(byte, static_cast<char>('a' + i % 26));
+      ++got;
+    } else {
+      EXPECT_EQ(r.error(), std::errc::operation_canceled);
+      ++cancelled;
+      // The byte was not consumed: it is still there.
+      char left = 0;
+      EXPECT_EQ(::read(in, &left, 1), 1);
+      EXPECT_EQ(left, static_cast<char>('a' + i % 26));
+    }
+    co_await rt.join();
+  }
+}
+
+TEST(async_cancel, cancel_racing_a_read_delivers_the_bytes_or_leaves_them_thousands_of_times) {
+  rt_type rt;
+  auto [in, out] = make_pipe();
+  int got = 0, cancelled = 0;
+  constexpr int rounds = 3000;
+  rt.run(read_or_cancel(rt, in.get(), out.get(), rounds, got, cancelled));
+  EXPECT_EQ(got + cancelled, rounds);
+  EXPECT_EQ(rt.in_flight(), 0u);
+  // Nothing left in the pipe: every byte was read by the ring or by the check.
+  ASSERT_EQ(::fcntl(in.get(), F_SETFL, O_NONBLOCK), 0);
+  char extra;
+  EXPECT_EQ(::read(in.get(), &extra, 1), -1);
+  std::printf("read %d, cancelled %d\n", got, cancelled);
+}
+
+// The same race with accept: a connection is made and a stop requested; the accept either
+// delivers the descriptor or is cancelled with the connection still in the backlog.
+task<void> accept_or_cancel(rt_type& rt, int listener, const ::sockaddr_in& addr, int rounds,
+                            int& accepted, int& cancelled) {
+  for (int i = 0; i < rounds; ++i) {
+    std::stop_source stop;
+    auto connector = [](rt_type& rt, const ::sockaddr_in& addr, int i, std::stop_source& stop,
+                        std::vector<test::unique_fd>& clients) -> task<void> {
+      if (i % 2 == 0) (void)co_await rt.op(ops::nop{});
+      test::unique_fd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      EXPECT_EQ(::connect(c.get(), reinterpret_cast<const ::sockaddr*>(&addr), sizeof addr), 0);
+      clients.push_back(std::move(c));
+      if (i % 3 == 0) (void)co_await rt.op(ops::nop{});
+      stop.request_stop();
+    };
+    std::vector<test::unique_fd> clients;
+    rt.spawn(connector(rt, addr, i, stop, clients));
+    auto r = co_await rt.op(ops::accept{.file = listener, .flags = sock_flags::cloexec},
+                            stop.get_token());
+    co_await rt.join();
+    if (r) {
+      test::unique_fd conn(*r);
+      EXPECT_TRUE(conn);
+      ++accepted;
+    } else {
+      EXPECT_EQ(r.error(), std::errc::operation_canceled);
+      ++cancelled;
+      // The connection waits in the backlog: take it by hand.
+      test::unique_fd conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+      EXPECT_TRUE(conn) << "a cancelled accept must leave its connection in the backlog";
+    }
+  }
+}
+
+TEST(async_cancel, cancel_racing_an_accept_never_loses_or_leaks_a_descriptor) {
+  auto [listener, addr] = test::tcp_listener(64);
+  const std::size_t fds_before = test::fd_count();
+  int accepted = 0, cancelled = 0;
+  constexpr int rounds = 2000;
+  {
+    rt_type rt;
+    rt.run(accept_or_cancel(rt, listener.get(), addr, rounds, accepted, cancelled));
+    EXPECT_EQ(rt.in_flight(), 0u);
+  }
+  EXPECT_EQ(accepted + cancelled, rounds);
+  EXPECT_EQ(test::fd_count(), fds_before) << "every accepted descriptor accounted for";
+  std::printf("accepted %d, cancelled %d\n", accepted, cancelled);
+}
+
+TEST(async_cancel, a_stop_request_from_another_thread_cancels_through_the_owning_ring) {
+  rt_type rt;
+  auto [in, out] = make_pipe();
+  std::stop_source stop;
+  char byte = 0;
+  std::jthread requester;
+  rt.run([](rt_type& rt, int fd, char& byte, std::stop_source& stop,
+            std::jthread& requester) -> task<void> {
+    requester = std::jthread([&stop] {
+      std::this_thread::sleep_for(20ms);
+      stop.request_stop();
+    });
+    auto r =
+        co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, 5s, stop.get_token());
+    EXPECT_EQ(r.error(), std::errc::operation_canceled) << r.error().message();
+  }(rt, in.get(), byte, stop, requester));
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+}  // namespace
