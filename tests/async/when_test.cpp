@@ -1,0 +1,94 @@
+// when_all and when_any: every child's result, the winner's index, losers cancelled, and the
+// parent resumed only when every child has completed — losers holding provided buffers give them
+// back through the results.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <chrono>
+#include <coroutine>
+#include <span>
+#include <string>
+#include <system_error>
+#include <tuple>
+import urine;
+import urine.test_support;
+
+namespace {
+
+using namespace urine;
+using namespace std::chrono_literals;
+using async::task;
+using rt_type = async::runtime<>;
+
+TEST(async_when, when_all_resumes_with_every_result) {
+  rt_type rt;
+  rt.run([](rt_type& rt) -> task<void> {
+    auto [a, b, c] = co_await async::when_all(
+        rt.op(ops::nop{.inject = true, .inject_result = 7}),
+        rt.op(ops::nop{.inject = true, .inject_result = -EPERM}), async::sleep_for(rt, 5ms));
+    EXPECT_EQ(*a, 7);
+    EXPECT_EQ(b.error(), std::errc::operation_not_permitted);
+    EXPECT_EQ(c.raw(), -ETIME);
+  }(rt));
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+TEST(async_when, when_any_picks_the_first_and_cancels_the_others) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  test::unique_fd in(p[0]), out(p[1]);
+  rt_type rt;
+  char byte = 0;
+  const auto start = std::chrono::steady_clock::now();
+  rt.run([](rt_type& rt, int fd, char& byte) -> task<void> {
+    auto r = co_await async::when_any(rt.op(ops::read{fd, std::span(&byte, 1)}),
+                                      async::sleep_for(rt, 10ms), async::sleep_for(rt, 10s));
+    EXPECT_EQ(r.index, 1u);
+    EXPECT_EQ(std::get<0>(r.results).error(), std::errc::operation_canceled);
+    EXPECT_EQ(std::get<1>(r.results).raw(), -ETIME);
+    EXPECT_EQ(std::get<2>(r.results).error(), std::errc::operation_canceled);
+    EXPECT_EQ(rt.in_flight(), 0u) << "every child completed before the parent resumed";
+  }(rt, in.get(), byte));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(async_when, losers_holding_provided_buffers_hand_them_back) {
+  rt_type rt;
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 3, .entries = 8, .buffer_size = 256});
+  ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
+  auto [a_client, a_server] = test::unix_pair();
+  auto [b_client, b_server] = test::unix_pair();
+  // Both sockets have data: both receives can complete, each into a provided buffer, whichever
+  // wins; the loser's buffer must come back through its result, not stay lost.
+  ASSERT_EQ(::send(a_client.get(), "first", 5, 0), 5);
+  ASSERT_EQ(::send(b_client.get(), "second", 6, 0), 6);
+  for (int round = 0; round < 100; ++round) {
+    rt.run([](rt_type& rt, buffer_ring& buffers, int a, int b, int a_client,
+              int b_client) -> task<void> {
+      auto r = co_await async::when_any(rt.op(ops::recv{a, buffer_group{3}}),
+                                        rt.op(ops::recv{b, buffer_group{3}}));
+      int delivered = 0;
+      std::string texts;
+      for (auto* res : {&std::get<0>(r.results), &std::get<1>(r.results)}) {
+        if (!*res) {
+          EXPECT_EQ(res->error(), std::errc::operation_canceled);
+          continue;
+        }
+        auto lease = buffers.take(res->raw(), res->flags());
+        EXPECT_TRUE(lease.has_value());
+        if (!lease) continue;
+        ++delivered;
+        texts += std::string(lease->text()) + ";";
+      }
+      EXPECT_GE(delivered, 1);
+      // Put back what was consumed so the next round sees the same data.
+      if (texts.find("first") != std::string::npos) EXPECT_EQ(::send(a_client, "first", 5, 0), 5);
+      if (texts.find("second") != std::string::npos) EXPECT_EQ(::send(b_client, "second", 6, 0), 6);
+    }(rt, *buffers, a_server.get(), b_server.get(), a_client.get(), b_client.get()));
+    ASSERT_EQ(buffers->available(), 8u)
+        << "round " << round << ": every buffer is back in the ring";
+  }
+}
+
+}  // namespace
