@@ -1,0 +1,96 @@
+// Zero heap allocations per operation in steady state: global operator new is replaced in this
+// test binary by one that counts, and a second round of the same work — spawned tasks awaiting
+// NOPs, a timeout, a when_any whose loser is cancelled, a stop request on a blocked read, a
+// parked operation — must allocate nothing at all.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdlib>
+#include <new>
+#include <span>
+#include <stop_token>
+#include <vector>
+import urine;
+import urine.test_support;
+
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n != 0 ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n != 0 ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+  return ::operator new(n, t);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using namespace urine;
+using namespace std::chrono_literals;
+using async::task;
+using rt_type = async::runtime<>;
+
+task<void> connection_like(rt_type& rt, int pipe_in, std::stop_token stop, int& done) {
+  (void)co_await rt.op(ops::nop{});
+  (void)co_await async::with_timeout(rt, ops::nop{}, 1s);
+  auto any = co_await async::when_any(rt.op(ops::nop{}), async::sleep_for(rt, 10s));
+  EXPECT_EQ(any.index, 0u);
+  char byte;
+  auto r = co_await rt.op(ops::read{pipe_in, std::span(&byte, 1)}, stop);
+  EXPECT_EQ(r.error(), std::errc::operation_canceled);
+  ++done;
+}
+
+task<void> stopper(rt_type& rt, std::span<std::stop_source> stops) {
+  (void)co_await rt.op(ops::nop{});
+  (void)co_await rt.op(ops::nop{});
+  (void)co_await rt.op(ops::nop{});
+  for (auto& s : stops) s.request_stop();
+}
+
+task<void> round(rt_type& rt, int pipe_in, std::span<std::stop_source> stops, int& done) {
+  for (auto& s : stops) rt.spawn(connection_like(rt, pipe_in, s.get_token(), done));
+  rt.spawn(stopper(rt, stops));
+  co_await rt.join();
+}
+
+TEST(async_allocations, steady_state_allocates_nothing) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  test::unique_fd in(p[0]), out(p[1]);
+  // A CQ smaller than the work, so parking is part of the steady state too.
+  rt_type rt(setup{.entries = 16, .cq_entries = 32});
+  constexpr std::size_t tasks = 64;
+  std::vector<std::stop_source> warm(tasks), measured(tasks);  // a stop state is the caller's
+  int done = 0;
+  const std::size_t at_start = allocations.load();
+  rt.run(round(rt, in.get(), warm, done));
+  ASSERT_EQ(done, static_cast<int>(tasks));
+  // The counter works: the first round allocated the frames the second one reuses.
+  ASSERT_GE(allocations.load() - at_start, tasks);
+
+  auto measured_round = round(rt, in.get(), measured, done);  // the root frame: made before
+  const std::size_t before = allocations.load();
+  rt.run(std::move(measured_round));
+  const std::size_t during = allocations.load() - before;
+  EXPECT_EQ(done, static_cast<int>(2 * tasks));
+  EXPECT_GT(rt.parked_total(), 0u);
+  EXPECT_EQ(during, 0u) << "allocations in a steady-state round";
+}
+
+}  // namespace
