@@ -198,7 +198,7 @@ class basic_ring {
                                            std::chrono::microseconds min_wait = {}) noexcept {
     const unsigned pending = publish_sq();
     const int ret = enter_with_timeout(pending, wait_nr, wakeup_flag(), timeout, min_wait);
-    if (ret < 0) return std::unexpected(errno_code(-ret));
+    if (ret < 0) return std::unexpected(enter_error(ret));
     if constexpr (is_sqpoll)
       return pending;
     else
@@ -211,7 +211,7 @@ class basic_ring {
                   "wait_for_sq_space(): only an sqpoll ring's kernel thread frees SQ entries by "
                   "itself; on other rings, submit() frees them");
     const int ret = enter(0, 0, bits(enter_flags::sq_wait));
-    if (ret < 0) return std::unexpected(errno_code(-ret));
+    if (ret < 0) return std::unexpected(enter_error(ret));
     return sq_space_left();
   }
 
@@ -265,7 +265,7 @@ class basic_ring {
     for (;;) {
       if (completion_type c = peek_cqe()) return c;
       const int ret = enter(0, 1, bits(enter_flags::getevents));
-      if (ret < 0) return std::unexpected(errno_code(-ret));
+      if (ret < 0) return std::unexpected(enter_error(ret));
     }
   }
 
@@ -278,7 +278,7 @@ class basic_ring {
       const unsigned ready = cq_ready();
       if (ready >= n) return ready;
       const int ret = enter(0, n, bits(enter_flags::getevents));
-      if (ret < 0) return std::unexpected(errno_code(-ret));
+      if (ret < 0) return std::unexpected(enter_error(ret));
       // Without IOPOLL or deferred task work, the kernel returns only once `n` are there (or a
       // signal came); otherwise it may return early and the test above decides.
       if constexpr (!is_iopoll && !is_deferred) return cq_ready();
@@ -290,7 +290,7 @@ class basic_ring {
                                 std::chrono::microseconds min_wait = {}) noexcept {
     if (const unsigned ready = cq_ready(); ready >= n) return ready;
     const int ret = enter_with_timeout(0, n, 0, timeout, min_wait);
-    if (ret < 0) return std::unexpected(errno_code(-ret));
+    if (ret < 0) return std::unexpected(enter_error(ret));
     return cq_ready();
   }
 
@@ -328,7 +328,7 @@ class basic_ring {
   /// Enter the kernel to flush overflowed completions and run pending task work, without waiting.
   inline submit_result get_events() noexcept {
     const int ret = enter(0, 0, bits(enter_flags::getevents));
-    if (ret < 0) return std::unexpected(errno_code(-ret));
+    if (ret < 0) return std::unexpected(enter_error(ret));
     return cq_ready();
   }
 
@@ -344,11 +344,7 @@ class basic_ring {
   /// io_uring_enter(2) on this ring (through the registered index when the policy says so).
   inline int enter(unsigned to_submit, unsigned min_complete, std::uint32_t flags,
                    const void* arg = nullptr, std::size_t arg_size = abi::kernel_sigset_size) noexcept {
-    if constexpr (has_registered_fd) {
-      // Index -1 would read as a huge index (EINVAL); a ring without queues answers as its fd would.
-      if (enter_fd_ < 0) [[unlikely]] return -EBADF;
-      flags |= bits(enter_flags::registered_ring);
-    }
+    if constexpr (has_registered_fd) flags |= bits(enter_flags::registered_ring);
     return abi::io_uring_enter(enter_fd_, to_submit, min_complete, flags, arg, arg_size);
   }
 
@@ -449,7 +445,7 @@ class basic_ring {
         return idle_submit(pending);
       const int ret = enter(pending, wait_nr, flags);
       if (ret < 0) [[unlikely]]
-        return std::unexpected(errno_code(-ret));
+        return std::unexpected(enter_error(ret));
       return pending;
     } else {
       if constexpr (SkipIdle) {
@@ -457,9 +453,17 @@ class basic_ring {
       }
       const int ret = enter(pending, wait_nr, flags);
       if (ret < 0) [[unlikely]]
-        return std::unexpected(errno_code(-ret));
+        return std::unexpected(enter_error(ret));
       return consumed(ret);
     }
+  }
+
+  /// The error of a failed enter(). A registered ring without queues passes index -1, which the
+  /// kernel refuses as out of range (EINVAL): it answers as a closed fd would. Only failures pay
+  /// for the test.
+  [[gnu::cold]] std::error_code enter_error(int ret) const noexcept {
+    if (has_registered_fd && enter_fd_ < 0) return errno_code(EBADF);
+    return errno_code(-ret);
   }
 
   /// A submit that needs no system call: `pending` SQEs went to the SQ thread, or there was
@@ -532,11 +536,16 @@ class basic_ring {
     return any(sq_flags(), sq_ring_flags::cq_overflow | sq_ring_flags::taskrun);
   }
 
-  /// Filled CQ slots. The kernel never has more than cq_entries() in the ring; a distance beyond
-  /// that (a tail behind our head, or far ahead of it) is not trusted to index entries by.
+  /// Filled CQ slots. On a cqe_mixed ring, a distance beyond cq_entries() (a tail behind our
+  /// head, or run ahead of it: see retire()) is not trusted to index entries by. With one slot per
+  /// completion the kernel never posts past a full ring, and the walk steps one slot to the
+  /// tail, so those rings take the distance as it is.
   [[nodiscard]] inline std::uint32_t cq_slots_ready() const noexcept {
     const std::uint32_t ready = order::load_kernel_index(cq_.ktail) - cq_.head;
-    return ready <= cq_.entries ? ready : clamp_slots(ready);
+    if constexpr (cqe_policy::mixed)
+      return ready <= cq_.entries ? ready : clamp_slots(ready);
+    else
+      return ready;
   }
 
   /// A tail behind our head reads as nothing ready; one too far ahead as a full ring.
