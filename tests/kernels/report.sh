@@ -6,9 +6,14 @@
 set -euo pipefail
 
 dir=${1:?usage: report.sh KERNELS_DIR}
-# Kernels with results, oldest first; the machine's own kernel last.
+# Kernels with results, oldest first; the machine's own kernel last. A guest that never ran the
+# suite (it failed to boot) left no results: its console says why.
 mapfile -t kernels < <(ls "$dir" | grep -v '^host$' | sort -V)
 [ -d "$dir/host" ] && kernels+=(host)
+for k in "${kernels[@]}"; do
+  [ -f "$dir/$k/results/kernel" ] || echo "report.sh: no results for $k (see $dir/$k/console)" >&2
+done
+mapfile -t kernels < <(for k in "${kernels[@]}"; do [ -f "$dir/$k/results/kernel" ] && echo "$k"; done)
 
 release() { cat "$dir/$1/results/kernel" 2>/dev/null || echo "?"; }
 label() { if [ "$1" = host ]; then echo "host $(release host)"; else echo "$1"; fi; }
@@ -77,9 +82,17 @@ for k in "${kernels[@]}"; do
   echo
   echo "Failed, hung or crashed:"
   echo
+  # Typed tests fail together: their instances (suite/N.test) are counted under suite/*.test.
   bad=$(for f in "$dir/$k"/results/*.results; do
     awk -F'\t' -v b="$(basename "$f" .results)" '$1 == "fail" || $1 == "hang" || $1 == "crash" {
-      printf "- %s `%s` (%s)\n", b, $2, $1 }' "$f"
+      name = $2; sub(/\/[0-9]+\./, "/*.", name)
+      key = name " (" $1 ")"
+      if (!(key in n)) order[++count] = key
+      n[key]++
+    } END {
+      for (i = 1; i <= count; i++)
+        printf "- %s `%s`%s\n", b, order[i], (n[order[i]] > 1 ? " × " n[order[i]] : "")
+    }' "$f"
   done)
   echo "${bad:-- none}"
   echo
