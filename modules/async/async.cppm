@@ -9,3 +9,4 @@ export import :task;
 export import :runtime;
 export import :time;
 export import :when;
+export import :sequence;

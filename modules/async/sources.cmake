@@ -5,4 +5,5 @@ list(APPEND URINE_MODULE_UNITS
   async/task.cppm
   async/runtime.cppm
   async/time.cppm
-  async/when.cppm)
+  async/when.cppm
+  async/sequence.cppm)

@@ -5,6 +5,7 @@
 module;
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <stop_token>
 #include <system_error>
 #include <utility>
@@ -22,9 +23,10 @@ struct sleep_op {
   static constexpr bool iopoll_capable = accepts_iopoll(code);
   abi::kernel_timespec at;
   timeout_flags flags = timeout_flags::none;
+  std::uint32_t count = 0;  ///< multishot: how many times (0: until cancelled)
 
   inline void prepare(abi::sqe& s) const noexcept {
-    ops::timeout{.after = &at, .flags = flags}.prepare(s);
+    ops::timeout{.after = &at, .count = count, .flags = flags}.prepare(s);
   }
 };
 

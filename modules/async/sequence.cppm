@@ -1,0 +1,223 @@
+// Multishot operations as async sequences: one request posts many completions (F_MORE while it
+// stays armed); `co_await seq.next()` yields them one by one. Completions that arrive while
+// nobody awaits wait in fixed storage inside the sequence (in the frame). When the kernel stops
+// the request (F_MORE clear) the sequence ends, or, when the user asked for it, re-arms at the
+// next next() (after ENOBUFS, once buffers have been given back). close() cancels the request and
+// drains it; what the drained completions produced (accepted descriptors, provided buffers) is
+// released.
+module;
+#include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <utility>
+export module urine.async:sequence;
+import urine.abi;
+import urine.ops;
+import urine.registration;
+import :core;
+import :runtime;
+import :time;
+
+export namespace urine::async {
+
+/// What a sequence does when the kernel stops its request without being asked to.
+enum class rearm : std::uint8_t {
+  never,  ///< the sequence ends with that completion
+  always  ///< the next next() submits the request again (unless it ended with end of stream)
+};
+
+struct sequence_options {
+  rearm mode = rearm::never;
+  /// The provided-buffer ring the request selects from: completions buffered and never taken are
+  /// given back to it.
+  buffer_ring* buffers = nullptr;
+};
+
+/// A multishot request's completions. Lives in the frame (it is the operation's state); must
+/// not be destroyed while armed (close() it first, or let the runtime's destructor drain it).
+template <class Runtime, class Op, std::size_t Capacity = 32>
+class sequence : private detail::operation_header {
+ public:
+  using result_type = typename Runtime::result_type;
+
+  inline sequence(Runtime& rt, Op op, sequence_options options = {}) noexcept
+      : rt_(&rt), op_(std::move(op)), options_(options) {
+    on_cqe = &take_cqe;
+    push = &push_parked;
+  }
+  sequence(const sequence&) = delete;
+  sequence& operator=(const sequence&) = delete;
+  inline ~sequence() {
+    detail::abort_if_in_flight(*this);
+    while (count_ > 0) release(pop());
+  }
+
+  struct next_awaiter {
+    sequence* s;
+    inline bool await_ready() const noexcept { return s->count_ > 0 || s->finished(); }
+    inline bool await_suspend(std::coroutine_handle<> h) noexcept {
+      if (!s->armed() && s->header().state != detail::op_state::parked && !s->arm()) return false;
+      s->handle = h;
+      s->waiting_ = true;
+      return true;
+    }
+    inline std::optional<result_type> await_resume() noexcept {
+      if (s->count_ > 0) return s->pop();
+      return std::nullopt;
+    }
+  };
+  /// The next completion, or nullopt once the sequence has ended and everything was yielded.
+  [[nodiscard]] inline next_awaiter next() noexcept { return {this}; }
+
+  struct close_awaiter {
+    sequence* s;
+    inline bool await_ready() const noexcept {
+      return s->header().state != detail::op_state::in_flight &&
+             s->header().state != detail::op_state::parked;
+    }
+    inline void await_suspend(std::coroutine_handle<> h) noexcept {
+      s->closing_ = true;
+      s->handle = h;
+      s->waiting_ = true;
+      s->rt_->cancel(s->header());
+    }
+    inline void await_resume() noexcept {
+      s->closing_ = true;
+      while (s->count_ > 0) s->release(s->pop());
+    }
+  };
+  /// Cancel the request, wait for its last completion, release what nobody took.
+  [[nodiscard]] inline close_awaiter close() noexcept { return {this}; }
+
+  /// Whether the kernel holds the request.
+  [[nodiscard]] inline bool armed() const noexcept {
+    return header().state == detail::op_state::in_flight;
+  }
+  /// Completions waiting to be yielded.
+  [[nodiscard]] inline std::size_t buffered() const noexcept { return count_; }
+  /// Completions that found the storage full: released, and the request cancelled.
+  [[nodiscard]] inline std::size_t overruns() const noexcept { return overruns_; }
+  /// Times the request was submitted.
+  [[nodiscard]] inline std::size_t arms() const noexcept { return arms_; }
+
+ private:
+  [[nodiscard]] inline const detail::operation_header& header() const noexcept { return *this; }
+  [[nodiscard]] inline detail::operation_header& header() noexcept { return *this; }
+
+  /// Ended: not in the kernel, nothing buffered, and no re-arm to come.
+  [[nodiscard]] inline bool finished() const noexcept {
+    return header().state != detail::op_state::in_flight &&
+           header().state != detail::op_state::parked && (ended_ || closing_);
+  }
+
+  /// Submit the request (again). False when the sequence has ended.
+  inline bool arm() noexcept {
+    if (ended_ || closing_) return false;
+    cancel_requested = false;
+    remote_stop = false;
+    slots = 2;  // its completions and a cancel request's
+    pending = 1;
+    ++arms_;
+    if (rt_->admit(*this)) push_now();
+    return true;
+  }
+
+  inline void push_now() noexcept {
+    if (!rt_->push(op_, rt_->tag_next(*this))) [[unlikely]] {
+      rt_->release(*this);
+      ended_ = true;
+      rt_->complete_locally(*this, -EBADF);
+    }
+  }
+  static void push_parked(detail::operation_header* h) noexcept {
+    static_cast<sequence*>(h)->push_now();
+  }
+
+  static bool take_cqe(detail::operation_header* h, detail::tag,
+                       const detail::cqe_data& d) noexcept {
+    auto* self = static_cast<sequence*>(h);
+    const result_type r(d.res, d.flags);
+    const bool last = !r.more();
+    if (self->closing_) {
+      self->release(r);
+    } else if (self->count_ == Capacity) {
+      // Nobody is taking completions: release this one and stop the request.
+      ++self->overruns_;
+      self->release(r);
+      self->rt_->cancel(*h);
+    } else if (!(last && r.raw() == -ECANCELED && h->cancel_requested)) {
+      self->items_[(self->head_ + self->count_++) % Capacity] = r;
+    }
+    if (last) {
+      // End of stream (0 bytes), an error other than ENOBUFS, or a cancel: the sequence ends,
+      // unless the user asked for re-arming and the request merely ran out of buffers or stopped.
+      const bool end_of_stream = r.raw() == 0 && !r.has_buffer() && is_stream();
+      const bool stoppable = r.raw() == -ENOBUFS || (r.raw() >= 0 && !end_of_stream);
+      if (self->options_.mode == rearm::never || !stoppable || h->cancel_requested)
+        self->ended_ = true;
+    }
+    if (self->closing_ && !last) return false;
+    return std::exchange(self->waiting_, false);
+  }
+
+  static constexpr bool is_stream() noexcept {
+    return Op::code == opcode::recv || Op::code == opcode::recvmsg ||
+           Op::code == opcode::read_multishot;
+  }
+
+  inline result_type pop() noexcept {
+    const result_type r = items_[head_];
+    head_ = (head_ + 1) % Capacity;
+    --count_;
+    return r;
+  }
+
+  /// Give back what a completion produced: a descriptor is closed, a provided buffer returned.
+  inline void release(const result_type& r) noexcept {
+    if (!r.has_value()) return;
+    if (detail::is_plain_descriptor(op_)) {
+      ::close(r.value());
+    } else if (r.has_buffer() && options_.buffers != nullptr) {
+      auto lease = options_.buffers->take(r.raw(), r.flags());
+      (void)lease;  // dropped at once: the buffer goes back to the ring
+    }
+  }
+
+  Runtime* rt_;
+  Op op_;
+  sequence_options options_;
+  std::array<result_type, Capacity> items_{};
+  std::size_t head_ = 0;
+  std::size_t count_ = 0;
+  std::size_t overruns_ = 0;
+  std::size_t arms_ = 0;
+  bool waiting_ = false;
+  bool ended_ = false;
+  bool closing_ = false;
+};
+
+/// A sequence over a multishot request: `op` must ask for multishot itself
+/// (accept_flags::multishot, recvsend_flags::recv_multishot, poll_flags::add_multi, read_multishot,
+/// timeout_flags::multishot).
+template <class Runtime, class Op>
+[[nodiscard]] inline sequence<Runtime, Op> multishot(Runtime& rt, Op op,
+                                                     sequence_options options = {}) noexcept {
+  return sequence<Runtime, Op>(rt, std::move(op), options);
+}
+
+/// A multishot TIMEOUT: a completion every `period`, `count` times (0: until closed).
+template <class Runtime>
+[[nodiscard]] inline sequence<Runtime, detail::sleep_op> ticks(Runtime& rt,
+                                                               std::chrono::nanoseconds period,
+                                                               std::uint32_t count = 0) noexcept {
+  return sequence<Runtime, detail::sleep_op>(
+      rt, detail::sleep_op{
+              .at = to_timespec(period), .flags = timeout_flags::multishot, .count = count});
+}
+
+}  // namespace urine::async

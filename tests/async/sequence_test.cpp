@@ -1,0 +1,200 @@
+// Multishot sequences: accept yielding every connection, recv on a provided-buffer ring across
+// ENOBUFS with re-arming, multishot timeouts and polls, completions buffered while nobody awaits,
+// storage overruns, and close() draining with everything produced released.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <chrono>
+#include <coroutine>
+#include <cstring>
+#include <string>
+#include <vector>
+import urine;
+import urine.test_support;
+
+namespace {
+
+using namespace urine;
+using namespace std::chrono_literals;
+using async::task;
+using rt_type = async::runtime<>;
+
+test::unique_fd connect_to(const ::sockaddr_in& addr) {
+  test::unique_fd c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(c.get(), reinterpret_cast<const ::sockaddr*>(&addr), sizeof addr) != 0) return {};
+  return c;
+}
+
+TEST(async_sequence, multishot_accept_yields_every_connection) {
+  auto [listener, addr] = test::tcp_listener(64);
+  rt_type rt;
+  const std::size_t fds = test::fd_count();
+  constexpr int clients = 20;
+  std::vector<test::unique_fd> cs;
+  for (int i = 0; i < clients; ++i) cs.push_back(connect_to(addr));
+  rt.run([](rt_type& rt, int listener, std::vector<test::unique_fd>& cs) -> task<void> {
+    auto accepts = async::multishot(
+        rt, ops::accept{
+                .file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot});
+    for (int i = 0; i < clients; ++i) {
+      auto conn = co_await accepts.next();
+      EXPECT_TRUE(conn.has_value());
+      if (!conn || !*conn) continue;
+      test::unique_fd server_side(**conn);
+      // The descriptor is a live connection to one of the clients: a byte crosses it.
+      EXPECT_EQ(::send(server_side.get(), "!", 1, 0), 1);
+    }
+    EXPECT_TRUE(accepts.armed());
+    co_await accepts.close();
+    EXPECT_FALSE(accepts.armed());
+    EXPECT_FALSE(co_await accepts.next()) << "a closed sequence yields nothing more";
+    for (auto& c : cs) {
+      char b = 0;
+      EXPECT_EQ(::recv(c.get(), &b, 1, 0), 1);
+      EXPECT_EQ(b, '!');
+    }
+  }(rt, listener.get(), cs));
+  cs.clear();
+  EXPECT_EQ(rt.in_flight(), 0u);
+  EXPECT_EQ(test::fd_count(), fds);
+}
+
+task<void> connect_many(rt_type& rt, const ::sockaddr_in& addr, int n,
+                        std::vector<test::unique_fd>& cs) {
+  (void)co_await rt.op(ops::nop{});
+  for (int i = 0; i < n; ++i) cs.push_back(connect_to(addr));
+}
+
+TEST(async_sequence, completions_nobody_awaits_are_buffered_and_an_overrun_is_released) {
+  auto [listener, addr] = test::tcp_listener(64);
+  rt_type rt;
+  const std::size_t fds = test::fd_count();
+  std::vector<test::unique_fd> cs;
+  constexpr int clients = 10;
+  int yielded = 0;
+  std::size_t overruns = 0;
+  rt.run([](rt_type& rt, int listener, const ::sockaddr_in& addr, std::vector<test::unique_fd>& cs,
+            int& yielded, std::size_t& overruns) -> task<void> {
+    // Room for 4: ten connections arrive in one batch while nobody takes them.
+    async::sequence<rt_type, ops::accept<>, 4> accepts(
+        rt, ops::accept{
+                .file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot});
+    rt.spawn(connect_many(rt, addr, clients, cs));
+    while (auto conn = co_await accepts.next()) {
+      EXPECT_TRUE(*conn) << conn->error().message();
+      if (*conn) ::close(**conn);
+      ++yielded;
+    }
+    overruns = accepts.overruns();
+    EXPECT_FALSE(accepts.armed()) << "an overrun cancels the request";
+    co_await rt.join();
+  }(rt, listener.get(), addr, cs, yielded, overruns));
+  EXPECT_EQ(yielded, 4);
+  EXPECT_EQ(static_cast<int>(overruns), clients - 4);
+  cs.clear();
+  EXPECT_EQ(test::fd_count(), fds) << "overrun descriptors are closed, not leaked";
+}
+
+TEST(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearms) {
+  rt_type rt;
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 5, .entries = 4, .buffer_size = 16});
+  ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
+  auto [client, server] = test::unix_pair();
+  const std::string sent = test::pattern(200);
+  ASSERT_EQ(::send(client.get(), sent.data(), sent.size(), 0), static_cast<ssize_t>(sent.size()));
+  ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
+  std::string received;
+  int enobufs = 0;
+  std::size_t arms = 0;
+  rt.run([](rt_type& rt, buffer_ring& buffers, int fd, std::string& received, int& enobufs,
+            std::size_t& arms) -> task<void> {
+    auto recvs = async::multishot(
+        rt,
+        ops::recv{.file = fd, .into = buffer_group{5}, .io_flags = recvsend_flags::recv_multishot},
+        {.mode = async::rearm::always, .buffers = &buffers});
+    std::vector<provided_buffer> held;  // leases kept until the ring runs dry
+    while (auto r = co_await recvs.next()) {
+      if (!*r) {
+        EXPECT_EQ(r->error(), std::errc::no_buffer_space) << r->error().message();
+        ++enobufs;
+        held.clear();  // buffers back to the ring; the next next() re-arms
+        continue;
+      }
+      if (**r == 0) break;  // end of stream
+      auto lease = buffers.take(r->raw(), r->flags());
+      EXPECT_TRUE(lease.has_value());
+      if (!lease) break;
+      received += lease->text();
+      held.push_back(std::move(*lease));
+    }
+    arms = recvs.arms();
+  }(rt, *buffers, server.get(), received, enobufs, arms));
+  EXPECT_EQ(received, sent);
+  EXPECT_GT(enobufs, 0) << "4 buffers of 16 bytes cannot take 200 bytes without running dry";
+  EXPECT_GT(arms, 1u);
+  EXPECT_EQ(buffers->available(), 4u);
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+TEST(async_sequence, a_multishot_timeout_ticks_count_times_then_ends) {
+  rt_type rt;
+  const auto start = std::chrono::steady_clock::now();
+  int ticks = 0;
+  rt.run([](rt_type& rt, int& ticks) -> task<void> {
+    auto t = async::ticks(rt, 5ms, 5);
+    while (auto tick = co_await t.next()) {
+      EXPECT_EQ(tick->raw(), -ETIME);
+      ++ticks;
+    }
+  }(rt, ticks));
+  EXPECT_EQ(ticks, 5);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 25ms);
+}
+
+TEST(async_sequence, multishot_poll_and_read_multishot_yield_and_close_drains) {
+  if (const std::string why = test::lacks(opcode::read_multishot); !why.empty())
+    GTEST_SKIP() << why;
+  rt_type rt;
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 6, .entries = 8, .buffer_size = 64});
+  ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  test::unique_fd in(p[0]), out(p[1]);
+  int q[2];
+  ASSERT_EQ(::pipe2(q, O_CLOEXEC), 0);
+  test::unique_fd poll_in(q[0]), poll_out(q[1]);
+  rt.run([](rt_type& rt, buffer_ring& buffers, int in, int out, int poll_in,
+            int poll_out) -> task<void> {
+    auto reads = async::multishot(rt, ops::read_multishot{.file = in, .group = buffer_group{6}},
+                                  {.buffers = &buffers});
+    auto polls =
+        async::multishot(rt, ops::poll_add{.file = poll_in, .flags = poll_flags::add_multi});
+    for (const char* word : {"one", "two", "three"}) {
+      EXPECT_EQ(::write(out, word, std::strlen(word)), static_cast<ssize_t>(std::strlen(word)));
+      auto r = co_await reads.next();
+      EXPECT_TRUE(r && *r);
+      if (!r || !*r) break;
+      auto lease = buffers.take(r->raw(), r->flags());
+      EXPECT_EQ(lease->text(), word);
+
+      EXPECT_EQ(::write(poll_out, "p", 1), 1);
+      auto ready = co_await polls.next();
+      EXPECT_TRUE(ready && *ready);
+      char b;
+      EXPECT_EQ(::read(poll_in, &b, 1), 1);
+    }
+    // Completions still in the sequence when it closes are released: their buffers go back.
+    EXPECT_EQ(::write(out, "left", 4), 4);
+    (void)co_await rt.op(ops::nop{});
+    co_await reads.close();
+    co_await polls.close();
+    EXPECT_FALSE(reads.armed());
+    EXPECT_FALSE(polls.armed());
+  }(rt, *buffers, in.get(), out.get(), poll_in.get(), poll_out.get()));
+  EXPECT_EQ(buffers->available(), 8u);
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+}  // namespace
