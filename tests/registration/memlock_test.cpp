@@ -46,7 +46,6 @@ void send(int out, const result<T>& r) {
 // them; the ring is created first, under the usual limit, so that only the registrations meet
 // the lowered one.
 [[noreturn]] void child(int out) {
-  ::alarm(10);  // a child that hangs is killed, which ends the parent's read and wait
   if (::geteuid() == 0 && ::setuid(ordinary_user) != 0) std::_Exit(2);
   auto ring = urine::ring<>::create(8);
   if (!ring) {
@@ -70,27 +69,11 @@ void send(int out, const result<T>& r) {
 }
 
 TEST(memlock, refusals_name_the_limit_and_the_cap_ipc_lock_rule) {
-  std::array<int, 2> p{};
-  ASSERT_EQ(::pipe2(p.data(), O_CLOEXEC), 0);
-  urine::test::unique_fd rd(p[0]), wr(p[1]);
-  const ::pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    rd.reset();
-    child(wr.get());
-  }
-  wr.reset();
-  // The child's writes end when it exits and the pipe closes.
-  std::string text;
-  std::array<char, 4096> chunk{};
-  for (ssize_t n; (n = ::read(rd.get(), chunk.data(), chunk.size())) > 0;)
-    text.append(chunk.data(), static_cast<std::size_t>(n));
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "the child was killed (hung?): " << text;
-  if (WEXITSTATUS(status) == 3)
-    GTEST_SKIP() << "an ordinary user may not create a ring here: " << text;
-  ASSERT_EQ(WEXITSTATUS(status), 0) << "the child stopped at step " << WEXITSTATUS(status);
+  const auto end = urine::test::run_in_child([](int out) -> int { child(out); }, 10);
+  const std::string& text = end.output;
+  ASSERT_TRUE(end.exited) << "the child was killed (hung?), signal " << end.signal << ": " << text;
+  if (end.code == 3) GTEST_SKIP() << "an ordinary user may not create a ring here: " << text;
+  ASSERT_EQ(end.code, 0) << "the child stopped at step " << end.code;
 
   std::vector<std::string> fields;
   for (std::size_t at = 0, end; (end = text.find('\0', at)) != std::string::npos; at = end + 1)

@@ -121,24 +121,10 @@ void report(int out, const char* step, const result<T>& r) {
 // created the ring and checked against RLIMIT_MEMLOCK, unless the creator held CAP_IPC_LOCK at
 // creation. Over the limit the registration fails with ENOMEM and a sentence naming the limit.
 TEST(reliability_resources, registered_memory_is_held_to_rlimit_memlock) {
-  std::array<int, 2> p{};
-  ASSERT_EQ(::pipe2(p.data(), O_CLOEXEC), 0);
-  unique_fd rd(p[0]), wr(p[1]);
   const bool privileged = holds_ipc_lock();
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    rd.reset();
-    memlock_child(wr.get());
-  }
-  wr.reset();
-  std::string text;
-  char chunk[4096];
-  for (ssize_t n; (n = ::read(rd.get(), chunk, sizeof chunk)) > 0;)
-    text.append(chunk, static_cast<std::size_t>(n));
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+  const auto end = urine::test::run_in_child([](int out) -> int { memlock_child(out); }, 60);
+  const std::string& text = end.output;
+  ASSERT_TRUE(end.succeeded()) << "exit " << end.code << ", signal " << end.signal << ": " << text;
 
   std::map<std::string, outcome> seen;
   for (std::size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {

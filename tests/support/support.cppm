@@ -17,6 +17,7 @@ module;
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <type_traits>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -179,29 +180,47 @@ inline int rerun_self(const char* env_name, const std::string& env_value, const 
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/// How a child process ended: its exit code, or the signal that ended it.
+/// How a child process ended: its exit code, or the signal that ended it, and what it wrote.
 struct child_end {
   bool exited = false;
-  int code = -1;    ///< exit status when exited
-  int signal = 0;   ///< terminating signal otherwise (SIGALRM: it ran past its bound)
+  int code = -1;       ///< exit status when exited
+  int signal = 0;      ///< terminating signal otherwise (SIGALRM: it ran past its bound)
+  std::string output;  ///< what the body wrote to the descriptor it was given
   [[nodiscard]] bool succeeded() const noexcept { return exited && code == 0; }
 };
 
 /// Run `body` (returning an exit code) in a forked child that is killed by SIGALRM after `bound`,
-/// so a hang or a crash in it is a test failure instead of a hung or dead suite. The child
-/// leaves with _exit: no gtest bookkeeping, no destructors of the parent's objects.
+/// so a hang or a crash in it is a test failure instead of a hung or dead suite. A body taking an
+/// int is given a descriptor whose bytes come back as child_end::output. The child leaves with
+/// _exit: no gtest bookkeeping, no destructors of the parent's objects.
 template <class Body>
 child_end run_in_child(Body&& body, unsigned bound_seconds = 10) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe2");
+  unique_fd from_child(pipe_fds[0]), to_parent(pipe_fds[1]);
   const ::pid_t child = ::fork();
   if (child < 0) throw std::system_error(errno, std::system_category(), "fork");
   if (child == 0) {
     ::alarm(bound_seconds);
-    ::_exit(body());
+    if constexpr (std::is_invocable_v<Body, int>)
+      ::_exit(body(to_parent.get()));
+    else
+      ::_exit(body());
   }
+  to_parent.reset();
+  child_end end;
+  char chunk[4096];
+  for (::ssize_t n; (n = ::read(from_child.get(), chunk, sizeof chunk)) > 0;)
+    end.output.append(chunk, static_cast<std::size_t>(n));
   int status = 0;
   if (::waitpid(child, &status, 0) != child) throw std::system_error(errno, std::system_category(), "waitpid");
-  if (WIFEXITED(status)) return {.exited = true, .code = WEXITSTATUS(status)};
-  return {.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0};
+  if (WIFEXITED(status)) {
+    end.exited = true;
+    end.code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    end.signal = WTERMSIG(status);
+  }
+  return end;
 }
 
 /// Open descriptors of this process (entries of /proc/self/fd).
