@@ -10,3 +10,4 @@ export import :runtime;
 export import :time;
 export import :when;
 export import :sequence;
+export import :threads;

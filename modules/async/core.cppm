@@ -133,6 +133,15 @@ enum class tag : std::uint64_t {
   posted = 2,         ///< a MSG_RING post from another ring: the address is a ready_node
   ignored = 3,        ///< a CQE nobody waits for (a cancel request's own result)
   remote_cancel = 4,  ///< another thread asks to cancel the operation with this user data
+  posted_spawn = 5,   ///< a MSG_RING post of a task to adopt: the address is its start node
+  post_failed = 6,    ///< this ring's MSG_RING could not post: the address is its post_request
+};
+
+/// A post to another ring: the user data its completion there carries, and that ring's fd. Lives
+/// in the posting frame (or promise), which cannot resume before the post has arrived.
+struct post_request {
+  std::uint64_t target_data = 0;
+  int target_fd = -1;
 };
 inline constexpr std::uint64_t tag_mask = 7;
 inline constexpr std::uint64_t address_mask = 0x0000'ffff'ffff'fff8;
@@ -147,6 +156,14 @@ template <class T>
   return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)) |
          std::uint64_t{generation} << generation_shift | static_cast<std::uint64_t>(t);
 }
+
+/// How this thread posts to another ring: through the runtime it is running, if any (a MSG_RING
+/// SQE, sent with that runtime's next submit).
+struct poster {
+  void* runtime = nullptr;
+  void (*send)(void* runtime, post_request& request) noexcept = nullptr;
+};
+inline thread_local constinit poster this_thread_poster{};
 
 /// Where an operation stands.
 enum class op_state : std::uint8_t {

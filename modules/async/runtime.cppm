@@ -74,6 +74,34 @@ inline constexpr bool is_timed = false;
 template <class Op>
 inline constexpr bool is_timed<timed<Op>> = true;
 
+/// Post without a ring of one's own (REGISTER_SEND_MSG_RING, 6.13): the target's CQ may be full
+/// for a moment (EOVERFLOW), so this retries a bounded number of times. False when it never got
+/// through.
+inline bool send_ringless(const post_request& r) noexcept {
+  for (int attempt = 0; attempt < 100000; ++attempt) {
+    const auto sent = send_msg_ring(r.target_fd, user_data(r.target_data), 0);
+    if (sent) return true;
+    if (sent.error() != std::errc::value_too_large &&
+        sent.error() != std::errc::resource_unavailable_try_again)
+      return false;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+/// Post `r` from this thread: by the running runtime's ring, or ring-less.
+inline void post(post_request& r) noexcept {
+  if (this_thread_poster.send != nullptr)
+    return this_thread_poster.send(this_thread_poster.runtime, r);
+  if (!send_ringless(r)) [[unlikely]] {
+    std::fputs(
+        "urine::async: a post to another runtime could not be delivered (is its ring "
+        "closed?)\n",
+        stderr);
+    std::abort();
+  }
+}
+
 /// A debug-build check with a sentence: the kernel would write into freed memory otherwise.
 inline void abort_if_in_flight(const operation_header& h) noexcept {
 #ifndef NDEBUG
@@ -136,6 +164,12 @@ class runtime {
   /// and those not finished when `t` is stay suspended until the next run (or the destructor).
   template <class T>
   T run(task<T> t) {
+    // Posts made by coroutines running here go through this ring.
+    const detail::poster outer = std::exchange(detail::this_thread_poster, {this, &send_post});
+    struct restore {
+      detail::poster outer;
+      ~restore() { detail::this_thread_poster = outer; }
+    } restore_poster{outer};
     auto h = t.handle();
     h.promise().start.handle = h;
     ready_.push(&h.promise().start);
@@ -145,6 +179,17 @@ class runtime {
       drive(ready_.empty());
     }
     return task<T>::take_result(h);
+  }
+
+  /// Start `t` in this runtime's own scope, from any thread: posted by MSG_RING through the
+  /// calling thread's running runtime, or ring-less (REGISTER_SEND_MSG_RING) from a thread
+  /// without one. Nothing is allocated: the post travels in the task's own frame.
+  inline void post(task<void> t) noexcept {
+    auto h = t.release();
+    detail::promise_base& p = h.promise();
+    p.start.handle = h;
+    p.post = {detail::encode(&p.start, 0, detail::tag::posted_spawn), ring_.fd()};
+    detail::post(p.post);
   }
 
   /// Start `t` in the runtime's own scope.
@@ -340,6 +385,19 @@ class runtime {
       case detail::tag::posted:
         ready_.push(detail::address_of<detail::ready_node>(ud));
         break;
+      case detail::tag::posted_spawn: {
+        auto* n = detail::address_of<detail::ready_node>(ud);
+        root_.adopt(
+            std::coroutine_handle<detail::promise<void>>::from_address(n->handle.address()));
+        break;
+      }
+      case detail::tag::post_failed:
+        // The target's CQ was full: the post never arrived, so its frame is still suspended.
+        if (!detail::send_ringless(*detail::address_of<detail::post_request>(ud))) [[unlikely]] {
+          std::fputs("urine::async: a post to another runtime could not be delivered\n", stderr);
+          std::abort();
+        }
+        break;
       case detail::tag::remote_cancel:
         // Only the user data is used: the operation may be gone, and then nothing matches.
         ++in_flight_;
@@ -367,6 +425,20 @@ class runtime {
       h->reserved = h->slots;
       h->state = detail::op_state::in_flight;
       h->push(h);
+    }
+  }
+
+  /// this_thread_poster's hook: a MSG_RING SQE to the target, sent with the next submit. Its own
+  /// CQE is skipped on success (the frame may already run elsewhere); a failure posts one.
+  static void send_post(void* self, detail::post_request& r) noexcept {
+    auto& rt = *static_cast<runtime*>(self);
+    if constexpr (Ring::is_iopoll) {
+      (void)rt;
+      if (!detail::send_ringless(r)) std::abort();
+    } else if (!rt.push(ops::msg_ring<>{.target = r.target_fd, .data = user_data(r.target_data)},
+                        detail::encode(&r, 0, detail::tag::post_failed),
+                        sqe_options{.flags = sqe_flags::cqe_skip_success})) {
+      if (!detail::send_ringless(r)) std::abort();
     }
   }
 

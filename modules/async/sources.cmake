@@ -6,4 +6,5 @@ list(APPEND URINE_MODULE_UNITS
   async/runtime.cppm
   async/time.cppm
   async/when.cppm
-  async/sequence.cppm)
+  async/sequence.cppm
+  async/threads.cppm)

@@ -35,7 +35,8 @@ struct promise_base {
   std::coroutine_handle<> continuation;  ///< who awaits this task
   scope* owner = nullptr;                ///< the scope of a spawned task
   scope_link link;
-  ready_node start;  ///< queued on spawn, so the task starts from the run loop
+  ready_node start;   ///< queued on spawn, so the task starts from the run loop
+  post_request post;  ///< when posted to another runtime
   std::exception_ptr exception;
 
   static inline void* operator new(std::size_t n) { return frame_allocator::allocate(n); }
@@ -139,8 +140,10 @@ class scope {
   ~scope() { destroy_all(); }
 
   /// Hand `t` to the scope; it starts from the run loop.
-  inline void spawn(task<void> t) noexcept {
-    auto h = t.release();
+  inline void spawn(task<void> t) noexcept { adopt(t.release()); }
+
+  /// Take ownership of a task's frame (released from its task) and queue its start.
+  inline void adopt(std::coroutine_handle<detail::promise<void>> h) noexcept {
     detail::promise_base& p = h.promise();
     p.owner = this;
     p.link.frame = h;
