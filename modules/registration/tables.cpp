@@ -54,10 +54,13 @@ std::string asked(register_opcode op, const std::string& what) {
 
 }  // namespace detail
 
+// Through the fd where the ring has one: any thread may use it, and reaching a ring by its
+// registered index (IORING_REGISTER_USE_REGISTERED_RING) came only in 6.3. A REGISTERED_FD_ONLY
+// ring has nothing but its index (in its creating thread's table).
 int ring_ref::call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
   const auto code = static_cast<std::uint32_t>(op);
-  return index_ >= 0 ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
-                     : abi::io_uring_register(fd_, code, arg, nr);
+  return fd_ < 0 && index_ >= 0 ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
+                                : abi::io_uring_register(fd_, code, arg, nr);
 }
 
 // ---- buffers -----------------------------------------------------------------------------------

@@ -407,13 +407,13 @@ void ring_core::release() noexcept {
   // would live on in that thread's table. Only the creating thread can reach its own table; the
   // same index in another thread's table is another ring, which must not be touched. Released
   // on another thread, the slot (and with it the ring) goes when the creating thread exits.
+  // The call goes through the fd where there is one: reaching a ring by its registered index
+  // (IORING_REGISTER_USE_REGISTERED_RING) came in 6.3, and before it the call would fail and
+  // leave the slot taken. A ring without an fd (REGISTERED_FD_ONLY, 6.5) has only its index.
   if (registered_index_ >= 0 && owner_thread_ == this_thread_number()) {
     abi::rsrc_update update{};
     update.offset = static_cast<std::uint32_t>(registered_index_);
-    (void)abi::io_uring_register(
-        registered_index_,
-        static_cast<std::uint32_t>(register_opcode::unregister_ring_fds) | register_use_registered_ring,
-        &update, 1);
+    (void)do_register(register_opcode::unregister_ring_fds, &update, 1);
   }
   registered_index_ = -1;
   unmap(areas_);
