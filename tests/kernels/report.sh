@@ -43,11 +43,14 @@ INTRO
 
 echo "## Summary"
 echo
-row kernel release "time (s)" passed skipped failed hung crashed
-row --- --- --- --- --- --- --- ---
+row kernel release "time (s)" passed skipped failed hung crashed opcodes "setup flags"
+row --- --- --- --- --- --- --- --- --- ---
 for k in "${kernels[@]}"; do
+  # urine-probe ends each table with "(N of M supported)": opcodes first, setup flags second.
+  supported=$(sed -n 's/^  (\([0-9]* of [0-9]*\) supported)$/\1/p' "$dir/$k/results/probe.txt")
   row "$(label "$k")" "$(release "$k")" "$(cat "$dir/$k/seconds" 2>/dev/null || echo "?")" \
-    "$(count "$k" pass)" "$(count "$k" skip)" "$(count "$k" fail)" "$(count "$k" hang)" "$(count "$k" crash)"
+    "$(count "$k" pass)" "$(count "$k" skip)" "$(count "$k" fail)" "$(count "$k" hang)" "$(count "$k" crash)" \
+    "$(echo "$supported" | sed -n 1p)" "$(echo "$supported" | sed -n 2p)"
 done
 
 echo
