@@ -123,6 +123,7 @@ TEST(ring_queue, min_wait_returns_fewer_after_the_minimum) {
 }
 
 TEST(ring_queue, copy_cqes_detaches_completions) {
+  if (const auto why = urine::test::lacks_nop32() + urine::test::lacks_nop_inject(); !why.empty()) GTEST_SKIP() << why;
   auto r = ring<cqe32>::create(8);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->push(ops::nop{}, 1));
@@ -140,6 +141,7 @@ TEST(ring_queue, copy_cqes_detaches_completions) {
 }
 
 TEST(ring_queue, error_results_read_as_error_codes) {
+  if (const auto why = urine::test::lacks_nop_inject(); !why.empty()) GTEST_SKIP() << why;
   auto r = ring<>::create(4);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->push(ops::nop{.inject = true, .inject_result = -ENOENT}, 1));
@@ -159,6 +161,7 @@ TEST(ring_queue, error_results_read_as_error_codes) {
 // cqe_mixed: 16- and 32-byte completions interleaved over many wraps of a small CQ, so the kernel
 // must pad with F_SKIP entries; every completion arrives once, with its extras intact.
 TEST(ring_queue, mixed_cqes_survive_wrap_around) {
+  if (const auto why = urine::test::lacks(setup_flags::cqe_mixed); !why.empty()) GTEST_SKIP() << why;
   auto r = ring<cqe_mixed>::create(setup{.entries = 8, .cq_entries = 8});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   std::uint64_t next = 0;

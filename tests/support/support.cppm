@@ -4,6 +4,7 @@
 module;
 #include <arpa/inet.h>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -279,6 +280,61 @@ inline std::string lacks(setup_flags flags) {
     }
   }
   return "kernel lacks IORING_SETUP_" + describe(k.known ? flags & ~k.setup : flags);
+}
+
+
+/// Empty when the kernel registers ring fds (IORING_REGISTER_RING_FDS, 5.18) — what the
+/// registered_ring_fd policy needs; otherwise the reason a test skips.
+inline std::string lacks_registered_ring_fds() {
+  static const bool has = [] {
+    abi::params p{};
+    const int fd = abi::io_uring_setup(1, &p);
+    if (fd < 0) return false;
+    abi::rsrc_update update{};
+    update.offset = ~0u;
+    update.data = static_cast<std::uint64_t>(fd);
+    const int ret = abi::io_uring_register(
+        fd, static_cast<std::uint32_t>(register_opcode::register_ring_fds), &update, 1);
+    if (ret == 1)
+      (void)abi::io_uring_register(fd, static_cast<std::uint32_t>(register_opcode::unregister_ring_fds),
+                                   &update, 1);
+    ::close(fd);
+    return ret == 1;
+  }();
+  return has ? std::string() : "kernel lacks IORING_REGISTER_RING_FDS (since 5.18)";
+}
+
+/// Which NOP flags the running kernel honours, found by trying them: IORING_NOP_INJECT_RESULT
+/// and IORING_NOP_CQE32 are newer than 6.1, whose NOP ignores (or refuses) them.
+struct nop_support {
+  bool inject = false;  ///< a NOP completes with the result it was given
+  bool big = false;     ///< a 32-byte NOP carries its two extra words
+};
+inline nop_support probe_nops() {
+  static const nop_support support = [] {
+    nop_support found;
+    auto r = ring<cqe32>::create(4);
+    if (!r) return found;
+    (void)r->push(ops::nop{.inject = true, .inject_result = -EXDEV}, 1);
+    (void)r->push(ops::nop32{.extra1 = 7, .extra2 = 9}, 2);
+    if (!r->submit()) return found;
+    for (int tries = 0; tries < 100 && r->cq_ready() < 2; ++tries)
+      if (!r->wait_for(2, std::chrono::milliseconds(10))) break;
+    r->for_each_cqe([&](auto c) {
+      if (c.user_data().value() == 1) found.inject = c.result() == -EXDEV;
+      if (c.user_data().value() == 2) found.big = c.result() == 0 && c.extra()[0] == 7 && c.extra()[1] == 9;
+    });
+    return found;
+  }();
+  return support;
+}
+/// Empty when NOPs inject results; otherwise the reason a test skips.
+inline std::string lacks_nop_inject() {
+  return probe_nops().inject ? std::string() : "kernel ignores IORING_NOP_INJECT_RESULT (newer than 6.1)";
+}
+/// Empty when 32-byte NOPs carry extras; otherwise the reason a test skips.
+inline std::string lacks_nop32() {
+  return probe_nops().big ? std::string() : "kernel lacks IORING_NOP_CQE32 (newer than 6.1)";
 }
 
 }  // namespace urine::test
