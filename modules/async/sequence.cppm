@@ -94,13 +94,25 @@ class sequence : private detail::operation_header {
   /// Cancel the request, wait for its last completion, release what nobody took.
   [[nodiscard]] inline close_awaiter close() noexcept { return {this}; }
 
+  /// Ask the kernel to stop the request without waiting: an awaiting next() resumes with what is
+  /// left and then nullopt. close() is this and the wait.
+  inline void cancel() noexcept {
+    ended_ = true;  // no re-arm, whatever the last completion says
+    if (header().state == detail::op_state::in_flight || header().state == detail::op_state::parked)
+      rt_->cancel(header());
+  }
+
   /// Whether the kernel holds the request.
   [[nodiscard]] inline bool armed() const noexcept {
     return header().state == detail::op_state::in_flight;
   }
   /// Completions waiting to be yielded.
   [[nodiscard]] inline std::size_t buffered() const noexcept { return count_; }
-  /// Completions that found the storage full: released, and the request cancelled.
+  /// Completions that found the storage full: released (a descriptor closed, a buffer given
+  /// back), and the request cancelled; it then ends, or with rearm::always re-arms at the next
+  /// next(). Size the storage (Capacity) for the largest burst nobody awaits: for a receive on a
+  /// provided-buffer ring, the ring's entries plus two can never overrun (every completion but
+  /// the last holds a buffer until it is yielded), and a smaller storage can lose received bytes.
   [[nodiscard]] inline std::size_t overruns() const noexcept { return overruns_; }
   /// Times the request was submitted.
   [[nodiscard]] inline std::size_t arms() const noexcept { return arms_; }
@@ -120,6 +132,7 @@ class sequence : private detail::operation_header {
     if (ended_ || closing_) return false;
     cancel_requested = false;
     remote_stop = false;
+    overrun_cancel_ = false;
     slots = 2;  // its completions and a cancel request's
     pending = 1;
     ++arms_;
@@ -149,7 +162,10 @@ class sequence : private detail::operation_header {
       // Nobody is taking completions: release this one and stop the request.
       ++self->overruns_;
       self->release(r);
-      self->rt_->cancel(*h);
+      if (!h->cancel_requested) {
+        self->overrun_cancel_ = true;
+        self->rt_->cancel(*h);
+      }
     } else if (!(last && r.raw() == -ECANCELED && h->cancel_requested)) {
       self->items_[(self->head_ + self->count_++) % Capacity] = r;
     }
@@ -158,8 +174,10 @@ class sequence : private detail::operation_header {
       // unless the user asked for re-arming and the request merely ran out of buffers or stopped.
       const bool end_of_stream = r.raw() == 0 && !r.has_buffer() && is_stream();
       const bool stoppable = r.raw() == -ENOBUFS || (r.raw() >= 0 && !end_of_stream);
-      if (self->options_.mode == rearm::never || !stoppable || h->cancel_requested)
-        self->ended_ = true;
+      // A cancel the sequence made itself (an overrun) re-arms like any other stop.
+      const bool user_cancel = h->cancel_requested && !self->overrun_cancel_;
+      const bool stopped = stoppable || (r.raw() == -ECANCELED && self->overrun_cancel_);
+      if (self->options_.mode == rearm::never || !stopped || user_cancel) self->ended_ = true;
     }
     if (self->closing_ && !last) return false;
     return std::exchange(self->waiting_, false);
@@ -199,6 +217,7 @@ class sequence : private detail::operation_header {
   bool waiting_ = false;
   bool ended_ = false;
   bool closing_ = false;
+  bool overrun_cancel_ = false;
 };
 
 /// A sequence over a multishot request: `op` must ask for multishot itself
