@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -65,6 +67,8 @@ struct options {
   std::string format = "table";
   std::string file = "urine-bench-read.dat";
   bool direct = false;
+  int server_cpu = -1;  // --pin: this program (and the echo server in it) on one CPU,
+  int client_cpu = -1;  // the echo load client on another; -1: not pinned
 };
 
 constexpr std::string_view usage = R"(usage: urine-bench [options]
@@ -82,6 +86,7 @@ constexpr std::string_view usage = R"(usage: urine-bench [options]
   --format=table|csv|json
   --file=PATH                  read: the 64 MiB file (ext4, not tmpfs; created if missing)
   --direct                     read: open the file with O_DIRECT
+  --pin=S,C                    run on CPU S, the echo load client on CPU C (default: unpinned)
 )";
 
 std::vector<std::string> split(std::string_view s) {
@@ -121,6 +126,11 @@ std::optional<options> parse(int argc, char** argv) {
     else if (key == "--format") o.format = value;
     else if (key == "--file") o.file = value;
     else if (key == "--direct") o.direct = true;
+    else if (key == "--pin" && split_numbers(value).size() == 2) {
+      const std::vector<unsigned> cpus = split_numbers(value);
+      o.server_cpu = static_cast<int>(cpus[0]);
+      o.client_cpu = static_cast<int>(cpus[1]);
+    }
     else {
       std::fprintf(stderr, "%.*s", static_cast<int>(usage.size()), usage.data());
       return std::nullopt;
@@ -214,6 +224,17 @@ int listen_loopback(std::uint16_t& port) {
 /// The path of this program, read at start (under valgrind, the program's, not valgrind's).
 std::string self_path;
 
+/// The CPU the echo load client is pinned to (--pin), or -1.
+int client_cpu_pin = -1;
+
+/// Pins the calling thread (and what it forks) to `cpu`; false when the CPU cannot be used.
+bool pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return sched_setaffinity(0, sizeof set, &set) == 0;
+}
+
 /// One echo run: the server under test in this process, the load client in another — this
 /// program again, exec'd with --echo-client — so that the client neither shares the server's
 /// process nor, under callgrind (which does not follow exec by default), gets counted or slowed.
@@ -227,6 +248,7 @@ outcome run_echo(const bench_case& c, params prm, double& client_cpu) {
                               std::to_string(prm.msg_size), std::to_string(prm.ops)};
   const pid_t child = fork();
   if (child == 0) {
+    if (client_cpu_pin >= 0) pin_to(client_cpu_pin);
     dup2(report[1], STDOUT_FILENO);
     execl(self_path.c_str(), self_path.c_str(), "--echo-client", args[0].c_str(), args[1].c_str(),
           args[2].c_str(), args[3].c_str(), static_cast<char*>(nullptr));
@@ -260,6 +282,8 @@ outcome run_echo(const bench_case& c, params prm, double& client_cpu) {
 /// `urine-bench --echo-client PORT CONNECTIONS MSG_SIZE OPS`: the load client, reporting
 /// "ops seconds cpu-seconds [error]" on stdout.
 int echo_client_main(char** argv) {
+  // Its own name, so that a trace of both processes (echo_trace.sh) can tell them apart.
+  prctl(PR_SET_NAME, "echo-client");
   params prm;
   const auto port = static_cast<std::uint16_t>(std::stoul(argv[2]));
   prm.connections = static_cast<unsigned>(std::stoul(argv[3]));
@@ -297,14 +321,16 @@ struct row {
   double median() const { return median_of(rates); }
 };
 
-/// One run. `cpu`: this thread's CPU time over the whole run (the server's, for echo; setup
-/// included, which is small beside a run), and for echo the load client's.
+/// One run. `cpu`: this thread's CPU time over the whole run (setup included, which is small
+/// beside a run); for echo, the server process's (its io-wq workers too, should it punt requests
+/// to them) and the load client's.
 outcome run_once(const bench_case& c, const params& prm, cpu_time* cpu = nullptr,
                  double* client_cpu = nullptr) {
-  const cpu_time before = cpu_now(RUSAGE_THREAD);
+  const int who = c.scenario == "echo" ? RUSAGE_SELF : RUSAGE_THREAD;
+  const cpu_time before = cpu_now(who);
   double client = 0;
   outcome out = c.scenario == "echo" ? run_echo(c, prm, client) : c.run(prm);
-  const cpu_time after = cpu_now(RUSAGE_THREAD);
+  const cpu_time after = cpu_now(who);
   if (cpu != nullptr) *cpu = {after.user - before.user, after.sys - before.sys};
   if (client_cpu != nullptr) *client_cpu = client;
   return out;
@@ -454,6 +480,12 @@ int main(int argc, char** argv) {
   const std::optional<options> parsed = parse(argc, argv);
   if (!parsed) return 2;
   const options& o = *parsed;
+  // Pinned to the client's CPU first only to learn that it can be used, then to the server's.
+  if (o.server_cpu >= 0 && (!pin_to(o.client_cpu) || !pin_to(o.server_cpu))) {
+    std::fprintf(stderr, "cannot pin to CPUs %d and %d\n", o.server_cpu, o.client_cpu);
+    return 2;
+  }
+  client_cpu_pin = o.client_cpu;
 
   std::vector<point> points;
   for (const std::string& s : o.scenarios) {
