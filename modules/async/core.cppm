@@ -2,6 +2,7 @@
 // header (the object a CQE's user data points at), the result an awaited operation resumes with,
 // and the encoding of user data (address, tag, generation).
 module;
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <cstring>
@@ -157,11 +158,22 @@ template <class T>
          std::uint64_t{generation} << generation_shift | static_cast<std::uint64_t>(t);
 }
 
+/// A node handed to another thread through a ring: what the poster wrote before posting is
+/// ordered by the kernel, which the race detector cannot see. A release store on the poster's
+/// side and an acquire load on the receiver's (plain moves on x86) state that order in C++.
+inline void publish_for_post(ready_node& n) noexcept {
+  std::atomic_ref(n.next).store(nullptr, std::memory_order_release);
+}
+inline ready_node* receive_post(ready_node* n) noexcept {
+  (void)std::atomic_ref(n->next).load(std::memory_order_acquire);
+  return n;
+}
+
 /// How this thread posts to another ring: through the runtime it is running, if any (a MSG_RING
 /// SQE, sent with that runtime's next submit).
 struct poster {
   void* runtime = nullptr;
-  void (*send)(void* runtime, post_request& request) noexcept = nullptr;
+  void (*send)(void* runtime, post_request& request, ready_node& node) noexcept = nullptr;
 };
 inline thread_local constinit poster this_thread_poster{};
 

@@ -89,11 +89,15 @@ inline bool send_ringless(const post_request& r) noexcept {
   return false;
 }
 
-/// Post `r` from this thread: by the running runtime's ring, or ring-less.
-inline void post(post_request& r) noexcept {
+/// Post `node` as `r` says, from this thread: by the running runtime's ring, or ring-less. Once
+/// posted, the node's frame may run on the other thread at once, so nothing here touches either
+/// after publish_for_post.
+inline void post(post_request& r, ready_node& node) noexcept {
   if (this_thread_poster.send != nullptr)
-    return this_thread_poster.send(this_thread_poster.runtime, r);
-  if (!send_ringless(r)) [[unlikely]] {
+    return this_thread_poster.send(this_thread_poster.runtime, r, node);
+  const post_request copy = r;
+  publish_for_post(node);
+  if (!send_ringless(copy)) [[unlikely]] {
     std::fputs(
         "urine::async: a post to another runtime could not be delivered (is its ring "
         "closed?)\n",
@@ -189,7 +193,7 @@ class runtime {
     detail::promise_base& p = h.promise();
     p.start.handle = h;
     p.post = {detail::encode(&p.start, 0, detail::tag::posted_spawn), ring_.fd()};
-    detail::post(p.post);
+    detail::post(p.post, p.start);
   }
 
   /// Start `t` in the runtime's own scope.
@@ -383,10 +387,10 @@ class runtime {
         break;
       }
       case detail::tag::posted:
-        ready_.push(detail::address_of<detail::ready_node>(ud));
+        ready_.push(detail::receive_post(detail::address_of<detail::ready_node>(ud)));
         break;
       case detail::tag::posted_spawn: {
-        auto* n = detail::address_of<detail::ready_node>(ud);
+        auto* n = detail::receive_post(detail::address_of<detail::ready_node>(ud));
         root_.adopt(
             std::coroutine_handle<detail::promise<void>>::from_address(n->handle.address()));
         break;
@@ -430,15 +434,19 @@ class runtime {
 
   /// this_thread_poster's hook: a MSG_RING SQE to the target, sent with the next submit. Its own
   /// CQE is skipped on success (the frame may already run elsewhere); a failure posts one.
-  static void send_post(void* self, detail::post_request& r) noexcept {
+  static void send_post(void* self, detail::post_request& r, detail::ready_node& node) noexcept {
     auto& rt = *static_cast<runtime*>(self);
+    const detail::post_request copy = r;
+    const std::uint64_t failure = detail::encode(&r, 0, detail::tag::post_failed);
+    detail::publish_for_post(node);
     if constexpr (Ring::is_iopoll) {
       (void)rt;
-      if (!detail::send_ringless(r)) std::abort();
-    } else if (!rt.push(ops::msg_ring<>{.target = r.target_fd, .data = user_data(r.target_data)},
-                        detail::encode(&r, 0, detail::tag::post_failed),
-                        sqe_options{.flags = sqe_flags::cqe_skip_success})) {
-      if (!detail::send_ringless(r)) std::abort();
+      (void)failure;
+      if (!detail::send_ringless(copy)) std::abort();
+    } else if (!rt.push(
+                   ops::msg_ring<>{.target = copy.target_fd, .data = user_data(copy.target_data)},
+                   failure, sqe_options{.flags = sqe_flags::cqe_skip_success})) {
+      if (!detail::send_ringless(copy)) std::abort();
     }
   }
 

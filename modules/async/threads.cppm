@@ -18,7 +18,7 @@ class switch_awaiter {
   inline void await_suspend(std::coroutine_handle<> h) noexcept {
     node_.handle = h;
     request_ = {detail::encode(&node_, 0, detail::tag::posted), target_->ring().fd()};
-    detail::post(request_);
+    detail::post(request_, node_);
   }
   inline void await_resume() const noexcept {}
 
