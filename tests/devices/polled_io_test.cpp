@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,6 +34,20 @@ TYPED_TEST_SUITE(polled_io, pollings);
 
 constexpr std::size_t block = 16384;
 
+// Push one operation, submit it and reap its completion from the polled ring: its result, or
+// -ETIMEDOUT (and a failure) when the device does not complete it within 10 s.
+template <class Ring, class Op>
+std::int32_t perform(Ring& r, const Op& op) {
+  EXPECT_TRUE(r.push(op, 1)) << "SQ full";
+  EXPECT_TRUE(r.submit().has_value());
+  const auto done = test::reap_polled(r, 1);
+  if (done.size() != 1) {
+    ADD_FAILURE() << "the device did not complete the operation within 10 s";
+    return -ETIMEDOUT;
+  }
+  return done[0].result;
+}
+
 TYPED_TEST(polled_io, direct_writes_then_reads_return_the_same_bytes) {
   auto r = ring<TypeParam>::create(8);
   ASSERT_TRUE(r.has_value()) << r.error().message();
@@ -49,11 +64,8 @@ TYPED_TEST(polled_io, direct_writes_then_reads_return_the_same_bytes) {
   for (const auto& c : written)
     EXPECT_EQ(c.result, static_cast<std::int32_t>(block)) << c.user_data;
 
-  ASSERT_TRUE(r->push(ops::read{fd.get(), in.span(), offset}, 3));
-  ASSERT_TRUE(r->submit().has_value());
-  const auto read = test::reap_polled(*r, 1);
-  ASSERT_EQ(read.size(), 1u) << "the device did not complete the read within 10 s";
-  EXPECT_EQ(read[0].result, static_cast<std::int32_t>(2 * block));
+  EXPECT_EQ(perform(*r, ops::read{fd.get(), in.span(), offset}),
+            static_cast<std::int32_t>(2 * block));
   EXPECT_EQ(in.str(), out.str());
 
   // Independent of io_uring: the device holds what the ring wrote.
@@ -80,25 +92,16 @@ TYPED_TEST(polled_io, fixed_buffers_carry_writes_and_reads) {
   stale.fill(12);
   ASSERT_EQ(::pwrite(fd.get(), stale.data(), stale.size(), offset), static_cast<ssize_t>(block));
 
-  ASSERT_TRUE(r->push(ops::write_fixed{.file = fd.get(),
-                                       .from = out.span(),
-                                       .buf_index = buffers->at(0).value(),
-                                       .offset = offset},
-                      1));
-  ASSERT_TRUE(r->submit().has_value());
-  const auto written = test::reap_polled(*r, 1);
-  ASSERT_EQ(written.size(), 1u) << "the device did not complete the write within 10 s";
-  EXPECT_EQ(written[0].result, static_cast<std::int32_t>(block));
-
-  ASSERT_TRUE(r->push(ops::read_fixed{.file = fd.get(),
-                                      .into = in.span(),
-                                      .buf_index = buffers->at(1).value(),
-                                      .offset = offset},
-                      2));
-  ASSERT_TRUE(r->submit().has_value());
-  const auto read = test::reap_polled(*r, 1);
-  ASSERT_EQ(read.size(), 1u) << "the device did not complete the read within 10 s";
-  EXPECT_EQ(read[0].result, static_cast<std::int32_t>(block));
+  EXPECT_EQ(perform(*r, ops::write_fixed{.file = fd.get(),
+                                         .from = out.span(),
+                                         .buf_index = buffers->at(0).value(),
+                                         .offset = offset}),
+            static_cast<std::int32_t>(block));
+  EXPECT_EQ(perform(*r, ops::read_fixed{.file = fd.get(),
+                                        .into = in.span(),
+                                        .buf_index = buffers->at(1).value(),
+                                        .offset = offset}),
+            static_cast<std::int32_t>(block));
   EXPECT_EQ(in.str(), out.str());
 }
 
