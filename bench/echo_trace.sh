@@ -24,8 +24,14 @@
 # adds up). Tracing slows the run, so its wall clock is not reported; the counts do not depend
 # on it.
 #
+# With --profile, each row is followed by where the server's CPU went, from cpu-clock samples of
+# the server's process on its CPU during one more run: the share of each part of the kernel, and
+# that share of the server's CPU per message in ns. (In a VM without a PMU the samples land
+# where interrupts are enabled again, so a spin_unlock_irqrestore stands for the section before.)
+#
 # usage: bench/echo_trace.sh [--bench PATH] [--servers "urine:regfd epoll:default"]
 #                            [--connections "16"] [--msg-size "64 4096"] [--ops N] [--pin S,C]
+#                            [--profile]
 set -eu
 
 bench=build/net/bench/urine-bench
@@ -34,6 +40,7 @@ connections="16"
 sizes="64 4096"
 ops=20000
 pin=0,1
+profile=false
 while [ $# -gt 0 ]; do
   case $1 in
     --bench) bench=$2; shift 2 ;;
@@ -42,6 +49,7 @@ while [ $# -gt 0 ]; do
     --msg-size) sizes=$2; shift 2 ;;
     --ops) ops=$2; shift 2 ;;
     --pin) pin=$2; shift 2 ;;
+    --profile) profile=true; shift ;;
     *) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
   esac
 done
@@ -121,6 +129,30 @@ count() {
     }'
 }
 
+# Reads `perf report --sort sym` lines ("12.5%  [k] symbol") and sums them by part of the kernel.
+where_it_went() {
+  awk -v ns="$1" '
+    $1 ~ /%$/ {
+      share = $1; sub(/%/, "", share); sym = $NF
+      if ($2 == "[.]") part = "user space"
+      else if (sym ~ /io_uring|^_*io_|^io[a-z]*_/) part = "io_uring"
+      else if (sym ~ /^ep_|poll|^do_epoll/) part = "epoll, poll"
+      else if (sym ~ /^entry_|syscall|^__x64_sys|^__sys_|fdget|^fput|^__fget|^sockfd_lookup/)
+        part = "syscall entry, fd lookup"
+      else if (sym ~ /sched|wake|^ttwu|enqueue|dequeue|update_curr|pick_next|switch_|finish_task/)
+        part = "scheduler, wake-ups"
+      else if (sym ~ /^_*tcp|^_*skb|^_*ip_|^_*inet|^_*dev_|^_*net|^_*sk_|^_*sock|^__release_sock|bbr|iter|copy_|^_*napi|^_*do_softirq|^loopback|^_*alloc_skb|^__kfree_skb|^kfree_skbmem|^__local_bh|^_*neigh/)
+        part = "TCP/IP and copies"
+      else if (sym ~ /spin_unlock_irq|spin_unlock_irqrestore/) part = "irq-enable points"
+      else if (sym ~ /slab|kmem|alloc|free|memcg|page_/) part = "memory"
+      else part = "other"
+      sum[part] += share
+    }
+    END {
+      for (p in sum) printf "      %-26s %5.1f %%  %6.0f ns/msg\n", p, sum[p], sum[p] * ns / 100 | "sort -k1,1"
+    }'
+}
+
 printf '%-6s %-5s %-18s | %-83s | %-83s | %6s %6s %6s\n' conns msg server \
   "server, per message" "client, per message" "srv ns" "cli ns" lost
 printf '%-6s %-5s %-18s |' "" "" ""
@@ -144,6 +176,14 @@ for c in $connections; do
       # CPU per message, untraced: the median of three runs (urine-bench's usr, sys and client).
       cpu=$("$bench" $args --runs=3 --format=csv | awk -F, 'NR > 1 { print $13 + $14, $15 }')
       printf '%-6s %-5s %-18s |%s %6.0f %6.0f %6s\n' "$c" "$m" "$s" "$counts" ${cpu:-0 0} "$lost"
+      if $profile; then
+        # Five times the messages, for enough samples; untraced, so no event is lost.
+        # By pid: the samples taken before perf learns the exec'd name carry perf's own.
+        perf record -q -F 20000 -e cpu-clock -C "${pin%%,*}" -o "$scratch/profile.data" -- \
+          sh -c "echo \$\$ > $scratch/server.pid; exec $bench $args --ops=$((ops * 5))" > /dev/null 2>&1
+        perf report -i "$scratch/profile.data" --pid "$(cat "$scratch/server.pid")" --percentage relative \
+          --sort sym --stdio -q 2> /dev/null | where_it_went "${cpu%% *}"
+      fi
     done
   done
 done
