@@ -54,14 +54,6 @@ inline constexpr bool produces_descriptor = [] {
     return false;
 }();
 
-template <class Op>
-[[nodiscard]] inline bool is_plain_descriptor(const Op& op) noexcept {
-  if constexpr (produces_descriptor<Op>)
-    return !op.install.direct();
-  else
-    return false;
-}
-
 /// An operation bounded by a LINK_TIMEOUT (see with_timeout): pushed as the operation with
 /// IOSQE_IO_LINK and the timer right after it, in one submit.
 template <class Op>
@@ -73,6 +65,16 @@ template <class Op>
 inline constexpr bool is_timed = false;
 template <class Op>
 inline constexpr bool is_timed<timed<Op>> = true;
+
+template <class Op>
+[[nodiscard]] inline bool is_plain_descriptor(const Op& op) noexcept {
+  if constexpr (is_timed<Op>)
+    return is_plain_descriptor(op.op);
+  else if constexpr (produces_descriptor<Op>)
+    return !op.install.direct();
+  else
+    return false;
+}
 
 /// Post without a ring of one's own (REGISTER_SEND_MSG_RING, 6.13): the target's CQ may be full
 /// for a moment (EOVERFLOW), so this retries a bounded number of times. False when it never got
@@ -239,7 +241,8 @@ class runtime {
   /// A user data for `h` (a new generation) with tag `t`, recorded in `h` for cancellation.
   [[nodiscard]] inline std::uint64_t tag_next(detail::operation_header& h) noexcept {
     const std::uint64_t ud = detail::encode(&h, ++generation_, detail::tag::operation);
-    std::atomic_ref(h.user_data).store(ud, std::memory_order_seq_cst);
+    // Atomic because another thread's stop request may read it (see check_remote_stop).
+    std::atomic_ref(h.user_data).store(ud, std::memory_order_relaxed);
     return ud;
   }
 
@@ -291,7 +294,10 @@ class runtime {
   /// After a submission: a stop request from another thread may have come before the user data
   /// was published.
   inline void check_remote_stop(detail::operation_header& h) noexcept {
-    if (std::atomic_ref(h.remote_stop).load(std::memory_order_seq_cst)) cancel(h);
+    // Pairs with cancel_from_any_thread: either that thread read the user data stored before
+    // this fence, or this load sees its mark.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (std::atomic_ref(h.remote_stop).load(std::memory_order_relaxed)) cancel(h);
   }
 
   /// Queue `n` to run from the run loop.
@@ -603,6 +609,10 @@ class operation : private detail::operation_header {
     if (!pushed) [[unlikely]] {
       rt_->release(*this);
       rt_->complete_locally(*this, -EBADF);
+    } else if (stop_.has_value()) [[unlikely]] {
+      // Submitted after waiting in the queue: a stop from another thread may have found no user
+      // data to cancel, and left its mark instead.
+      rt_->check_remote_stop(*this);
     }
   }
 
@@ -618,10 +628,9 @@ class operation : private detail::operation_header {
     slots = static_cast<std::uint8_t>(1 + extra_cqes + ((stoppable || cancellable_) ? 1 : 0));
     pending = static_cast<std::uint8_t>(1 + extra_cqes);
     if (rt_->admit(*this)) push_now();
-    if (stoppable) {
-      stop_.emplace(token_, stopper{this});
-      rt_->check_remote_stop(*this);
-    }
+    // Registered after the submission: a stop already requested runs the callback here, on
+    // this thread; one from another thread finds the user data published.
+    if (stoppable) stop_.emplace(token_, stopper{this});
     return true;
   }
 

@@ -186,4 +186,37 @@ TEST(async_cancel, a_stop_request_from_another_thread_cancels_through_the_owning
   EXPECT_EQ(rt.in_flight(), 0u);
 }
 
+task<void> read_one(rt_type& rt, int fd) {
+  char byte = 0;
+  auto r = co_await rt.op(ops::read{fd, std::span(&byte, 1)});
+  EXPECT_EQ(*r, 1);
+}
+
+TEST(async_cancel, a_stop_from_another_thread_reaches_an_operation_still_waiting_for_room) {
+  // A CQ of 8: seven blocked reads take the whole budget, so the stoppable read waits in the
+  // queue when another thread requests the stop; it must be cancelled once it is submitted.
+  rt_type rt(setup{.entries = 4, .cq_entries = 8});
+  auto [in, out] = make_pipe();
+  std::stop_source stop;
+  std::jthread other;
+  rt.run([](rt_type& rt, int in, int out, std::stop_source& stop,
+            std::jthread& other) -> task<void> {
+    for (unsigned i = 0; i < rt.budget(); ++i) rt.spawn(read_one(rt, in));
+    (void)co_await rt.op(ops::nop{});  // one turn of the loop: the reads start and fill the budget
+    other = std::jthread([&stop, out] {
+      std::this_thread::sleep_for(20ms);
+      stop.request_stop();
+      const std::string bytes(16, 'x');
+      EXPECT_EQ(::write(out, bytes.data(), 7), 7);  // the seven reads complete, room appears
+    });
+    char byte = 0;
+    const std::uint64_t parked_before = rt.parked_total();
+    auto r =
+        co_await async::with_timeout(rt, ops::read{in, std::span(&byte, 1)}, 2s, stop.get_token());
+    EXPECT_GT(rt.parked_total(), parked_before) << "the read must have waited for room";
+    EXPECT_EQ(r.error(), std::errc::operation_canceled) << r.error().message();
+    co_await rt.join();
+  }(rt, in.get(), out.get(), stop, other));
+}
+
 }  // namespace
