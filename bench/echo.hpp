@@ -23,13 +23,28 @@ inline std::uint64_t tag(kind k, int fd, std::uint16_t bid = 0, std::uint32_t le
 }
 inline kind kind_of(std::uint64_t ud) noexcept { return static_cast<kind>(ud >> 60); }
 inline int fd_of(std::uint64_t ud) noexcept { return static_cast<int>(ud & 0xffffff); }
-inline std::uint16_t bid_of(std::uint64_t ud) noexcept { return static_cast<std::uint16_t>(ud >> 24); }
-inline std::uint32_t len_of(std::uint64_t ud) noexcept { return static_cast<std::uint32_t>(ud >> 40) & 0xfffff; }
+inline std::uint16_t bid_of(std::uint64_t ud) noexcept {
+  return static_cast<std::uint16_t>(ud >> 24);
+}
+inline std::uint32_t len_of(std::uint64_t ud) noexcept {
+  return static_cast<std::uint32_t>(ud >> 40) & 0xfffff;
+}
 
 /// The provided-buffer group every server registers, and its size.
 inline constexpr std::uint16_t group = 0;
 inline constexpr unsigned buffer_count = 256;  // a power of two, above one per connection
-inline unsigned buffer_size(const params& p) noexcept { return p.msg_size < 4096 ? 4096 : p.msg_size; }
+/// A buffer ring matched to the connection count: a connection holds one buffer while its echo
+/// is being sent and may already receive the next message into another, so two per connection
+/// (a power of two, at least buffer_count). With one per connection, receives find the ring
+/// empty (ENOBUFS), end their multishot, and are armed again.
+inline unsigned buffers_for(const params& p) noexcept {
+  unsigned n = buffer_count;
+  while (n < 2 * p.connections) n *= 2;
+  return n;
+}
+inline unsigned buffer_size(const params& p) noexcept {
+  return p.msg_size < 4096 ? 4096 : p.msg_size;
+}
 inline unsigned ring_entries(const params& p) noexcept {
   unsigned n = 64;
   while (n < 4 * p.connections) n *= 2;
@@ -40,9 +55,11 @@ inline unsigned ring_entries(const params& p) noexcept {
 class buffer_memory {
  public:
   explicit buffer_memory(const params& p)
-      : ring_bytes_(buffer_count * 16), buffer_size_(echo::buffer_size(p)),
+      : ring_bytes_(buffer_count * 16),
+        buffer_size_(echo::buffer_size(p)),
         size_(ring_bytes_ + std::size_t{buffer_count} * buffer_size_) {
-    void* m = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    void* m = mmap(nullptr, size_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     base_ = m == MAP_FAILED ? nullptr : static_cast<std::byte*>(m);
   }
   buffer_memory(const buffer_memory&) = delete;

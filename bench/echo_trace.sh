@@ -6,6 +6,8 @@
 #   enter     io_uring_enter calls             (syscalls of the thread, by number)
 #   sysc      all system calls
 #   sleep     times the thread blocked         (sched_switch away in state S)
+#   ipi       interrupts from the other side's CPU (ipi_send_cpu raised by the other process:
+#                                               a wake-up or a task-work kick reaching this one)
 #   tadd      task work queued to the ring     (io_uring_task_add, raised by whoever woke it)
 #   twrun     task work runs                   (io_uring_task_work_run in the thread,
 #                                               io_uring_local_work_run for DEFER_TASKRUN)
@@ -65,6 +67,7 @@ trap 'rm -rf "$scratch"' EXIT
 ours='comm == "urine-bench" || comm == "echo-client" || comm ~ "iou-*"'
 events="-e raw_syscalls:sys_enter --filter '$ours'
   -e sched:sched_switch --filter 'prev_comm == \"urine-bench\" || prev_comm == \"echo-client\"'
+  -e ipi:ipi_send_cpu --filter '$ours'
   -e io_uring:io_uring_create -e io_uring:io_uring_complete -e io_uring:io_uring_task_add
   -e io_uring:io_uring_task_work_run -e io_uring:io_uring_local_work_run
   -e io_uring:io_uring_poll_arm -e io_uring:io_uring_queue_async_work"
@@ -90,6 +93,11 @@ count() {
         who = side($1, pid); if (who == "") next
         n[who, "sysc"]++
         if (field("NR") == 426) n[who, "enter"]++
+        next
+      }
+      if (ev == "ipi:ipi_send_cpu") {  # charged to the side that receives it
+        who = side($1, pid); if (who == "" && $1 ~ /^iou-/) who = "s"
+        if (who != "") n[who == "s" ? "c" : "s", "ipi"]++
         next
       }
       if (ev == "sched:sched_switch") {
@@ -119,11 +127,11 @@ count() {
       }
     }
     END {
-      split("enter sysc sleep tadd twrun parm iowq cqe short nobufs rearm", k, " ")
+      split("enter sysc sleep ipi tadd twrun parm iowq cqe short nobufs rearm", k, " ")
       for (s = 1; s <= 2; ++s) {
         who = s == 1 ? "s" : "c"
         line = ""
-        for (i = 1; i <= 11; ++i) line = line sprintf(" %6.3f", n[who, k[i]] / ops)
+        for (i = 1; i <= 12; ++i) line = line sprintf(" %6.3f", n[who, k[i]] / ops)
         printf "%s |", line
       }
     }'
@@ -153,11 +161,11 @@ where_it_went() {
     }'
 }
 
-printf '%-6s %-5s %-18s | %-83s | %-83s | %6s %6s %6s\n' conns msg server \
+printf '%-6s %-5s %-18s | %-90s | %-90s | %6s %6s %6s\n' conns msg server \
   "server, per message" "client, per message" "srv ns" "cli ns" lost
 printf '%-6s %-5s %-18s |' "" "" ""
 for side in s c; do
-  for k in enter sysc sleep tadd twrun parm iowq cqe short nobufs rearm; do printf ' %6s' "$k"; done
+  for k in enter sysc sleep ipi tadd twrun parm iowq cqe short nobufs rearm; do printf ' %6s' "$k"; done
   printf ' |'
 done
 printf '\n'

@@ -7,9 +7,13 @@
 //   defer          + SINGLE_ISSUER | DEFER_TASKRUN: completions are produced when the server waits
 //   direct         + accepted sockets as direct descriptors (multishot accept into the file table,
 //                  recv/send on the fixed file, no per-request descriptor lookup and reference)
-//   minwait        + reaping with a minimum wait (6.12): wait up to 20 µs for one completion per
-//                  connection before taking what is there
-//   pollfirst      + IORING_RECVSEND_POLL_FIRST on the receive: arm the poll without trying first
+//   sized          + a buffer ring of two buffers per connection (echo::buffers_for) instead of
+//                  256 for any count
+//   minwait        sized + reaping with a minimum wait (6.12): wait up to 20 µs for one completion
+//                  per connection before taking what is there
+//   pollfirst      sized + IORING_RECVSEND_POLL_FIRST on the receive: arm the poll without trying
+//                  first
+// docs/network.md has what each costs or saves.
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,6 +38,7 @@ namespace echo = bench::echo;
 /// What a variant turns on beyond its ring's policies.
 struct tuning {
   bool direct = false;    ///< accepted sockets in the ring's file table
+  bool sized = false;     ///< the buffer ring matched to the connection count
   bool min_wait = false;  ///< reap with a minimum wait for a batch of one completion per connection
   recvsend_flags recv_extra = recvsend_flags::none;  ///< added to the multishot receive's flags
 };
@@ -54,9 +59,10 @@ bench::outcome urine_echo(const bench::params& prm) {
   auto made = Ring::create(echo::ring_entries(prm));
   if (!made) return bench::failed(made.error().message());
   auto& ring = *made;
-  auto pbufs = register_buffer_ring(
-      ring,
-      {.group = echo::group, .entries = echo::buffer_count, .buffer_size = echo::buffer_size(prm)});
+  auto pbufs =
+      register_buffer_ring(ring, {.group = echo::group,
+                                  .entries = T.sized ? echo::buffers_for(prm) : echo::buffer_count,
+                                  .buffer_size = echo::buffer_size(prm)});
   if (!pbufs) return bench::failed(pbufs.error().message());
   std::optional<registered_files> table;
   if constexpr (T.direct) {
@@ -153,17 +159,19 @@ using defer_ring = ring<registered_ring_fd, defer_task_run<>>;
 
 constexpr tuning plain{};
 constexpr tuning direct{.direct = true};
-constexpr tuning direct_min_wait{.direct = true, .min_wait = true};
-constexpr tuning direct_poll_first{.direct = true, .recv_extra = recvsend_flags::poll_first};
+constexpr tuning sized{.direct = true, .sized = true};
+constexpr tuning sized_min_wait{.direct = true, .sized = true, .min_wait = true};
+constexpr tuning sized_poll_first{
+    .direct = true, .sized = true, .recv_extra = recvsend_flags::poll_first};
 
 const bench::registrar echo_cases[] = {
     bench::registrar{{"echo", "urine", "regfd", "regfd", urine_echo<regfd_ring, plain>}},
     bench::registrar{{"echo", "urine", "defer", "regfd", urine_echo<defer_ring, plain>}},
     bench::registrar{{"echo", "urine", "direct", "regfd", urine_echo<defer_ring, direct>}},
+    bench::registrar{{"echo", "urine", "sized", "regfd", urine_echo<defer_ring, sized>}},
+    bench::registrar{{"echo", "urine", "minwait", "regfd", urine_echo<defer_ring, sized_min_wait>}},
     bench::registrar{
-        {"echo", "urine", "minwait", "regfd", urine_echo<defer_ring, direct_min_wait>}},
-    bench::registrar{
-        {"echo", "urine", "pollfirst", "regfd", urine_echo<defer_ring, direct_poll_first>}},
+        {"echo", "urine", "pollfirst", "regfd", urine_echo<defer_ring, sized_poll_first>}},
 };
 
 }  // namespace
