@@ -3,6 +3,7 @@
 // a sentence saying what was refused, so a failure reads as a diagnosis, not just "Invalid
 // argument".
 module;
+#include <cerrno>
 #include <expected>
 #include <string>
 #include <system_error>
@@ -16,9 +17,29 @@ export namespace urine {
   return {errno_value, std::system_category()};
 }
 
-/// A kernel return value (-errno) → std::error_code; 0 and positive values give no error.
+/// A kernel return value (-errno) → std::error_code; 0 and positive values give no error. The
+/// kernel's internal restart codes (ERESTARTSYS 512 ... ERESTART_RESTARTBLOCK 516), which some
+/// kernels (6.1, 6.12) post for a blocking request a signal or a cancel interrupted, read as
+/// EINTR: they are no errno a program can name.
 [[nodiscard]] inline std::error_code result_code(int kernel_result) noexcept {
-  return kernel_result < 0 ? errno_code(-kernel_result) : std::error_code{};
+  if (kernel_result >= 0) return {};
+  if (kernel_result <= -512 && kernel_result >= -516) [[unlikely]]
+    return errno_code(EINTR);
+  return errno_code(-kernel_result);
+}
+
+/// What the ring refuses itself, before the kernel is asked, because the running kernel lacks
+/// what the call needs. The message names the feature and the kernel that brought it.
+enum class ring_errc {
+  timed_wait_needs_ext_arg = 1,  ///< IORING_FEAT_EXT_ARG, 5.11
+};
+
+/// The category of ring_errc (its messages name the feature and the kernel; every value compares
+/// equal to std::errc::function_not_supported). Cold code: defined in errors.cpp.
+[[nodiscard]] const std::error_category& ring_category() noexcept;
+
+[[nodiscard]] inline std::error_code make_error_code(ring_errc e) noexcept {
+  return {static_cast<int>(e), ring_category()};
 }
 
 /// A failure of a setup or registration call: the kernel's error code plus what was asked.

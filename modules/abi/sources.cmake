@@ -9,3 +9,5 @@ list(APPEND URINE_MODULE_UNITS
   abi/syscalls.cppm
   abi/errors.cppm
   abi/handles.cppm)
+list(APPEND URINE_IMPLEMENTATION_UNITS
+  abi/errors.cpp)

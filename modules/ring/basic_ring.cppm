@@ -193,9 +193,12 @@ class basic_ring {
 
   /// Submit, and wait for `wait_nr` completions or until `timeout` passes (ETIME). With a
   /// `min_wait` (6.12+), the kernel waits at least that long for the batch before returning
-  /// fewer than `wait_nr`.
+  /// fewer than `wait_nr`. Timed waits need kernel 5.11 (IORING_FEAT_EXT_ARG); before it, nothing
+  /// is submitted and the error (ring_errc::timed_wait_needs_ext_arg, equal to ENOSYS) says so.
   inline submit_result submit_and_wait_for(unsigned wait_nr, std::chrono::nanoseconds timeout,
                                            std::chrono::microseconds min_wait = {}) noexcept {
+    if (!has_timed_waits()) [[unlikely]]
+      return std::unexpected(no_timed_wait());
     const unsigned pending = publish_sq();
     const int ret = enter_with_timeout(pending, wait_nr, wakeup_flag(), timeout, min_wait);
     if (ret < 0) return std::unexpected(enter_error(ret));
@@ -289,6 +292,8 @@ class basic_ring {
   inline submit_result wait_for(unsigned n, std::chrono::nanoseconds timeout,
                                 std::chrono::microseconds min_wait = {}) noexcept {
     if (const unsigned ready = cq_ready(); ready >= n) return ready;
+    if (!has_timed_waits()) [[unlikely]]
+      return std::unexpected(no_timed_wait());
     const int ret = enter_with_timeout(0, n, 0, timeout, min_wait);
     if (ret < 0) return std::unexpected(enter_error(ret));
     return cq_ready();
@@ -464,6 +469,18 @@ class basic_ring {
   [[gnu::cold]] std::error_code enter_error(int ret) const noexcept {
     if (has_registered_fd && enter_fd_ < 0) return errno_code(EBADF);
     return errno_code(-ret);
+  }
+
+  /// Whether the kernel takes a timeout with a wait (IORING_FEAT_EXT_ARG, 5.11).
+  [[nodiscard]] inline bool has_timed_waits() const noexcept {
+    return has(feature_flags(core_.params().features), feature_flags::ext_arg);
+  }
+
+  /// Why a timed wait cannot be made: no ring (EBADF), or a kernel without timed waits (a
+  /// urine.ring error naming the feature and the kernel; it compares equal to ENOSYS).
+  [[gnu::cold]] std::error_code no_timed_wait() const noexcept {
+    if (is_detached()) return errno_code(EBADF);
+    return make_error_code(ring_errc::timed_wait_needs_ext_arg);
   }
 
   /// A submit that needs no system call: `pending` SQEs went to the SQ thread, or there was

@@ -299,6 +299,9 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
                          " registered-ring slots are all in use (each registered_ring_fd ring "
                          "holds one until it is destroyed); use a plain_ring_fd ring or another "
                          "thread");
+    if (r == -EINVAL)
+      return fail(r, "IORING_REGISTER_RING_FDS: the registered_ring_fd policy needs kernel 5.18, "
+                     "which brought registered ring fds; on this kernel use plain_ring_fd");
     if (r != 1) return fail(r < 0 ? r : -EINVAL, "IORING_REGISTER_RING_FDS for the ring fd");
     core.registered_index_ = static_cast<int>(update.offset);
   }

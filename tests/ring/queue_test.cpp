@@ -237,3 +237,30 @@ TEST(ring_queue, unsubmitted_sqes_are_resubmitted_after_a_partial_submit) {
 }
 
 }  // namespace
+
+// What the ring says when the kernel lacks what a call needs, and how it reads the kernel's
+// internal restart codes: as values a program can compare against.
+TEST(ring_errors, a_timed_wait_without_ext_arg_names_the_feature_and_the_kernel) {
+  const std::error_code e = make_error_code(ring_errc::timed_wait_needs_ext_arg);
+  EXPECT_EQ(e, std::errc::function_not_supported);
+  EXPECT_NE(e.message().find("IORING_FEAT_EXT_ARG (kernel 5.11)"), std::string::npos) << e.message();
+  // On this kernel timed waits work (ETIME when nothing comes): the refusal is for kernels before 5.11.
+  auto r = ring<>::create(4);
+  ASSERT_TRUE(r.has_value());
+  if (!has(r->features(), feature_flags::ext_arg)) {
+    const auto w = r->wait_for(1, std::chrono::milliseconds(1));
+    ASSERT_FALSE(w.has_value());
+    EXPECT_EQ(w.error(), e);
+  } else {
+    const auto w = r->wait_for(1, std::chrono::milliseconds(1));
+    ASSERT_FALSE(w.has_value());
+    EXPECT_EQ(w.error(), std::errc::stream_timeout);
+  }
+}
+
+TEST(ring_errors, kernel_restart_codes_read_as_eintr) {
+  for (int code = 512; code <= 516; ++code) EXPECT_EQ(result_code(-code), std::errc::interrupted) << code;
+  EXPECT_EQ(result_code(-511), std::error_code(511, std::system_category()));
+  EXPECT_EQ(result_code(-EAGAIN), std::errc::resource_unavailable_try_again);
+  EXPECT_FALSE(result_code(0));
+}
