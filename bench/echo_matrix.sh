@@ -1,0 +1,72 @@
+#!/bin/sh
+# Every echo server over a grid of connection counts and message sizes: urine-bench runs them
+# alternated and rotated (server on one CPU, load client on another), and this prints, per cell
+# and server, the median round trips per second with the spread of the runs, the server's and the
+# client's CPU per message, and both against epoll's; then, per server, the geometric means over
+# the cells and how many cells reach the targets (>= 1.10 x epoll's round trips per second and
+# <= 0.90 x its server CPU per message).
+#
+# usage: bench/echo_matrix.sh [--bench PATH] [--runs 5] [--duration 0.3] [--pin 0,1]
+#                             [--connections 16,64,256] [--msg-size 64,1024,4096]
+#        bench/echo_matrix.sh --from FILE     (a saved `urine-bench --scenario=echo --format=csv`)
+set -eu
+
+bench=build/net/bench/urine-bench
+runs=5 duration=0.3 pin=0,1 connections=16,64,256 sizes=64,1024,4096 from=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bench) bench=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --pin) pin=$2; shift 2 ;;
+    --connections) connections=$2; shift 2 ;;
+    --msg-size) sizes=$2; shift 2 ;;
+    --from) from=$2; shift 2 ;;
+    *) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
+
+if [ -z "$from" ]; then
+  [ -x "$bench" ] || { echo "no urine-bench at $bench (build the urine-bench target)" >&2; exit 1; }
+  from=$(mktemp)
+  trap 'rm -f "$from"' EXIT
+  "$bench" --scenario=echo --runs="$runs" --duration="$duration" --pin="$pin" \
+    --connections="$connections" --msg-size="$sizes" --format=csv > "$from"
+fi
+
+# CSV: point,impl,variant are $2..$4, median/min/max ops/s $6..$8, usr/sys/client ns $13..$15.
+awk -F, '
+  NR == 1 || $1 != "echo" { next }
+  {
+    cell = $2; name = $3 ":" $4
+    if (!(cell in seen)) { seen[cell] = 1; cells[++ncells] = cell }
+    if (!((name) in known)) { known[name] = 1; names[++nnames] = name }
+    rate[cell, name] = $6; lo[cell, name] = $7; hi[cell, name] = $8
+    srv[cell, name] = $13 + $14; cli[cell, name] = $15; err[cell, name] = $17
+  }
+  END {
+    printf "%-22s %-16s %10s %12s %7s %8s %7s %8s\n", "cell", "server", "median/s", "spread %",
+           "x epoll", "srv ns", "x epoll", "cli ns"
+    for (c = 1; c <= ncells; ++c) {
+      cell = cells[c]; base = "epoll:default"
+      for (i = 1; i <= nnames; ++i) {
+        name = names[i]
+        if (!((cell, name) in rate)) continue
+        if (rate[cell, name] == 0) { printf "%-22s %-16s failed: %s\n", cell, name, err[cell, name]; continue }
+        xr = rate[cell, base] ? rate[cell, name] / rate[cell, base] : 0
+        xc = srv[cell, base] ? srv[cell, name] / srv[cell, base] : 0
+        printf "%-22s %-16s %10.0f %5.0f..%+4.0f %7.3f %8.0f %7.3f %8.0f\n", cell, name, rate[cell, name],
+               100 * (lo[cell, name] / rate[cell, name] - 1), 100 * (hi[cell, name] / rate[cell, name] - 1),
+               xr, srv[cell, name], xc, cli[cell, name]
+        if (xr > 0 && xc > 0) {
+          lr[name] += log(xr); lc[name] += log(xc); n[name]++
+          if (xr >= 1.10 && xc <= 0.90) met[name]++
+        }
+      }
+    }
+    printf "\n%-16s %14s %14s %12s\n", "server", "geomean x epoll", "srv CPU x epoll", "cells met"
+    for (i = 1; i <= nnames; ++i) {
+      name = names[i]
+      if (n[name]) printf "%-16s %14.3f %14.3f %8d of %d\n", name, exp(lr[name] / n[name]), exp(lc[name] / n[name]), met[name], n[name]
+    }
+  }' "$from"
