@@ -52,7 +52,7 @@ struct owned_fd {
 task<void> serve(runtime& rt, buffer_ring& buffers, int fd) {
   owned_fd conn{fd};
   for (;;) {
-    auto received = co_await rt.op(ops::recv{.file = fd, .into = buffer_group{group}});
+    auto received = co_await rt.op(ops::recv{.file = fd, .into = buffer_group{group, buffer_size}});
     if (!received) {
       // Every buffer is out being echoed: they come back as sends complete.
       if (received.error() == std::errc::no_buffer_space) {

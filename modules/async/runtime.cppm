@@ -33,7 +33,7 @@ export namespace urine::async {
 /// runtime waits, the ring fd registered.
 using default_ring = ring<defer_task_run<>, registered_ring_fd>;
 
-template <class Runtime, class Op>
+template <class Runtime, class Op, bool Stoppable = false>
 class operation;
 
 template <class Ring = default_ring>
@@ -107,6 +107,15 @@ inline void post(post_request& r, ready_node& node) noexcept {
     std::abort();
   }
 }
+
+/// What a stoppable operation keeps: the token, and the callback registered while it waits.
+template <class Callback>
+struct stop_link {
+  std::stop_token token;
+  std::optional<std::stop_callback<Callback>> callback;
+};
+/// An operation without a stop token keeps nothing (and pays nothing) for one.
+struct no_stop_link {};
 
 /// A debug-build check with a sentence: the kernel would write into freed memory otherwise.
 inline void abort_if_in_flight(const operation_header& h) noexcept {
@@ -206,8 +215,12 @@ class runtime {
   /// Await `o`: `co_await rt.op(ops::read{...})` resumes with its completion. A stop request on
   /// `token` cancels it (see operation).
   template <class Op>
-  [[nodiscard]] inline operation<runtime, Op> op(Op o, std::stop_token token = {}) noexcept {
-    return operation<runtime, Op>(*this, std::move(o), std::move(token));
+  [[nodiscard]] inline operation<runtime, Op> op(Op o) noexcept {
+    return operation<runtime, Op>(*this, std::move(o));
+  }
+  template <class Op>
+  [[nodiscard]] inline operation<runtime, Op, true> op(Op o, std::stop_token token) noexcept {
+    return operation<runtime, Op, true>(*this, std::move(o), std::move(token));
   }
 
   /// CQ slots reserved by operations in flight.
@@ -225,7 +238,7 @@ class runtime {
   static constexpr unsigned max_slots = 3;
 
   /// Reserve the CQ slots of `h`, or park it until there is room. True when it may push now.
-  [[nodiscard]] inline bool admit(detail::operation_header& h) noexcept {
+  [[nodiscard, gnu::always_inline]] inline bool admit(detail::operation_header& h) noexcept {
     if (parked_.empty() && in_flight_ + h.slots <= budget_) [[likely]] {
       in_flight_ += h.slots;
       h.reserved = h.slots;
@@ -239,7 +252,8 @@ class runtime {
   }
 
   /// A user data for `h` (a new generation) with tag `t`, recorded in `h` for cancellation.
-  [[nodiscard]] inline std::uint64_t tag_next(detail::operation_header& h) noexcept {
+  [[nodiscard, gnu::always_inline]] inline std::uint64_t tag_next(
+      detail::operation_header& h) noexcept {
     const std::uint64_t ud = detail::encode(&h, ++generation_, detail::tag::operation);
     // Atomic because another thread's stop request may read it (see check_remote_stop).
     std::atomic_ref(h.user_data).store(ud, std::memory_order_relaxed);
@@ -367,7 +381,7 @@ class runtime {
       unpark();
   }
 
-  inline void dispatch(const typename Ring::completion_type& c) noexcept {
+  [[gnu::always_inline]] inline void dispatch(const typename Ring::completion_type& c) noexcept {
     const std::uint64_t ud = c.user_data().value();
     switch (detail::tag_of(ud)) {
       case detail::tag::operation:
@@ -375,21 +389,21 @@ class runtime {
         auto* h = detail::address_of<detail::operation_header>(ud);
         const bool last = detail::tag_of(ud) == detail::tag::link_timer || !c.more();
         if (last) {
-          --h->pending;
-          --h->reserved;
-          --in_flight_;
+          if (--h->pending == 0) {
+            // Done: every slot it still holds goes back, a cancel slot it never used included.
+            in_flight_ -= h->reserved;
+            h->reserved = 0;
+            h->state = detail::op_state::done;
+          } else {
+            --h->reserved;
+            --in_flight_;
+          }
         }
         const detail::cqe_data d{
             c.result(), static_cast<std::uint32_t>(c.flags()),
             detail::extra_of<typename Ring::completion_type, Ring::has_big_cqes,
                              Ring::config::cqe_layout::mixed>(c)};
-        const bool wake = h->on_cqe(h, detail::tag_of(ud), d);
-        if (h->pending == 0) {
-          in_flight_ -= h->reserved;  // a cancel slot it never used
-          h->reserved = 0;
-          h->state = detail::op_state::done;
-        }
-        if (wake) ready_.push(h);
+        if (h->on_cqe(h, detail::tag_of(ud), d)) ready_.push(h);
         break;
       }
       case detail::tag::posted:
@@ -533,19 +547,30 @@ class runtime {
 /// it; if it completed anyway, the real result — an accepted descriptor, bytes in a provided
 /// buffer — is what the awaiter gets. A stop requested before the operation is submitted
 /// completes it with ECANCELED without the kernel.
-template <class Runtime, class Op>
+template <class Runtime, class Op, bool Stoppable>
 class operation : private detail::operation_header {
  public:
   using result_type = typename Runtime::result_type;
 
-  inline operation(Runtime& rt, Op op, std::stop_token token = {}) noexcept
-      : rt_(&rt), op_(std::move(op)), token_(std::move(token)) {
+  inline operation(Runtime& rt, Op op) noexcept
+    requires(!Stoppable)
+      : rt_(&rt), op_(std::move(op)) {
     on_cqe = &take_cqe;
     push = &push_parked;
   }
+  inline operation(Runtime& rt, Op op, std::stop_token token) noexcept
+    requires Stoppable
+      : rt_(&rt), op_(std::move(op)) {
+    on_cqe = &take_cqe;
+    push = &push_parked;
+    stop_.token = std::move(token);
+  }
   /// Movable until started (combinators take their children by value).
-  inline operation(operation&& o) noexcept
-      : operation(*o.rt_, std::move(o.op_), std::move(o.token_)) {}
+  inline operation(operation&& o) noexcept : rt_(o.rt_), op_(std::move(o.op_)) {
+    on_cqe = &take_cqe;
+    push = &push_parked;
+    if constexpr (Stoppable) stop_.token = std::move(o.stop_.token);
+  }
   operation& operator=(operation&&) = delete;
   inline ~operation() {
     detail::abort_if_in_flight(*this);
@@ -555,12 +580,12 @@ class operation : private detail::operation_header {
   }
 
   inline bool await_ready() const noexcept { return false; }
-  inline bool await_suspend(std::coroutine_handle<> h) noexcept {
+  [[gnu::always_inline]] inline bool await_suspend(std::coroutine_handle<> h) noexcept {
     handle = h;
     return begin();
   }
   inline result_type await_resume() noexcept {
-    stop_.reset();
+    if constexpr (Stoppable) stop_.callback.reset();
     state = detail::op_state::idle;
     return result_;
   }
@@ -578,7 +603,7 @@ class operation : private detail::operation_header {
   inline void cancel() noexcept { rt_->cancel(*this); }
   /// The result, once done.
   [[nodiscard]] inline result_type take_result() noexcept {
-    stop_.reset();
+    if constexpr (Stoppable) stop_.callback.reset();
     state = detail::op_state::idle;
     return result_;
   }
@@ -593,7 +618,7 @@ class operation : private detail::operation_header {
   static constexpr std::uint8_t extra_cqes = detail::is_timed<Op> ? 1 : 0;
 
   /// Push the SQE(s); the slots are reserved.
-  inline void push_now() noexcept {
+  [[gnu::always_inline]] inline void push_now() noexcept {
     bool pushed;
     if constexpr (detail::is_timed<Op>) {
       pushed = rt_->sq_room(2);
@@ -609,19 +634,21 @@ class operation : private detail::operation_header {
     if (!pushed) [[unlikely]] {
       rt_->release(*this);
       rt_->complete_locally(*this, -EBADF);
-    } else if (stop_.has_value()) [[unlikely]] {
+    } else if (stop_registered()) [[unlikely]] {
       // Submitted after waiting in the queue: a stop from another thread may have found no user
       // data to cancel, and left its mark instead.
       rt_->check_remote_stop(*this);
     }
   }
 
-  inline bool begin() noexcept {
-    const bool stoppable = token_.stop_possible();
-    if (stoppable && token_.stop_requested()) [[unlikely]] {
-      state = detail::op_state::done;
-      result_ = result_type(-ECANCELED, 0);
-      return false;
+  [[gnu::always_inline]] inline bool begin() noexcept {
+    const bool stoppable = stop_possible();
+    if constexpr (Stoppable) {
+      if (stoppable && stop_.token.stop_requested()) [[unlikely]] {
+        state = detail::op_state::done;
+        result_ = result_type(-ECANCELED, 0);
+        return false;
+      }
     }
     cancel_requested = false;
     remote_stop = false;
@@ -630,7 +657,9 @@ class operation : private detail::operation_header {
     if (rt_->admit(*this)) push_now();
     // Registered after the submission: a stop already requested runs the callback here, on
     // this thread; one from another thread finds the user data published.
-    if (stoppable) stop_.emplace(token_, stopper{this});
+    if constexpr (Stoppable) {
+      if (stoppable) stop_.callback.emplace(stop_.token, stopper{this});
+    }
     return true;
   }
 
@@ -664,13 +693,26 @@ class operation : private detail::operation_header {
     void operator()() const noexcept { self->rt_->cancel_from_any_thread(*self); }
   };
 
+  [[nodiscard]] inline bool stop_possible() const noexcept {
+    if constexpr (Stoppable)
+      return stop_.token.stop_possible();
+    else
+      return false;
+  }
+  [[nodiscard]] inline bool stop_registered() const noexcept {
+    if constexpr (Stoppable)
+      return stop_.callback.has_value();
+    else
+      return false;
+  }
+
  protected:
   std::int32_t timer_result_ = 0;
   result_type result_{};
 
  private:
-  std::stop_token token_;
-  std::optional<std::stop_callback<stopper>> stop_;
+  [[no_unique_address]] std::conditional_t<Stoppable, detail::stop_link<stopper>,
+                                           detail::no_stop_link> stop_;
   bool cancellable_ = false;
 };
 

@@ -42,40 +42,54 @@ template <class Clock>
   }
 }
 
+/// An absolute TIMEOUT at `t`.
+template <class Clock, class Duration>
+[[nodiscard]] inline sleep_op until(std::chrono::time_point<Clock, Duration> t) noexcept {
+  return sleep_op{
+      .at = to_timespec(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch())),
+      .flags = clock_flags<Clock>()};
+}
+
 }  // namespace urine::async::detail
 
 export namespace urine::async {
 
 /// A sleep: resumes with no error when the time has come, ECANCELED when a stop request
 /// cancelled it first.
-template <class Runtime>
-class sleep_awaiter : public operation<Runtime, detail::sleep_op> {
+template <class Runtime, bool Stoppable = false>
+class sleep_awaiter : public operation<Runtime, detail::sleep_op, Stoppable> {
  public:
-  using operation<Runtime, detail::sleep_op>::operation;
+  using operation<Runtime, detail::sleep_op, Stoppable>::operation;
   inline std::error_code await_resume() noexcept {
-    const auto r = operation<Runtime, detail::sleep_op>::await_resume();
+    const auto r = operation<Runtime, detail::sleep_op, Stoppable>::await_resume();
     return r.raw() == -ETIME ? std::error_code{} : r.error();
   }
 };
 
 /// Suspend for `d` (one TIMEOUT).
 template <class Runtime>
-[[nodiscard]] inline sleep_awaiter<Runtime> sleep_for(Runtime& rt, std::chrono::nanoseconds d,
-                                                      std::stop_token token = {}) noexcept {
-  return sleep_awaiter<Runtime>(rt, detail::sleep_op{.at = to_timespec(d)}, std::move(token));
+[[nodiscard]] inline sleep_awaiter<Runtime> sleep_for(Runtime& rt,
+                                                      std::chrono::nanoseconds d) noexcept {
+  return sleep_awaiter<Runtime>(rt, detail::sleep_op{.at = to_timespec(d)});
+}
+/// The same, cut short (ECANCELED) by a stop request on `token`.
+template <class Runtime>
+[[nodiscard]] inline sleep_awaiter<Runtime, true> sleep_for(Runtime& rt, std::chrono::nanoseconds d,
+                                                            std::stop_token token) noexcept {
+  return sleep_awaiter<Runtime, true>(rt, detail::sleep_op{.at = to_timespec(d)}, std::move(token));
 }
 
 /// Suspend until `t` on the steady or the system clock (an absolute TIMEOUT).
 template <class Runtime, class Clock, class Duration>
-[[nodiscard]] inline sleep_awaiter<Runtime> sleep_until(Runtime& rt,
-                                                        std::chrono::time_point<Clock, Duration> t,
-                                                        std::stop_token token = {}) noexcept {
-  return sleep_awaiter<Runtime>(
-      rt,
-      detail::sleep_op{.at = to_timespec(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           t.time_since_epoch())),
-                       .flags = detail::clock_flags<Clock>()},
-      std::move(token));
+[[nodiscard]] inline sleep_awaiter<Runtime> sleep_until(
+    Runtime& rt, std::chrono::time_point<Clock, Duration> t) noexcept {
+  return sleep_awaiter<Runtime>(rt, detail::until(t));
+}
+/// The same, cut short (ECANCELED) by a stop request on `token`.
+template <class Runtime, class Clock, class Duration>
+[[nodiscard]] inline sleep_awaiter<Runtime, true> sleep_until(
+    Runtime& rt, std::chrono::time_point<Clock, Duration> t, std::stop_token token) noexcept {
+  return sleep_awaiter<Runtime, true>(rt, detail::until(t), std::move(token));
 }
 
 /// Await `op`, cancelled by the kernel if it has not completed within `d`: the operation and a
@@ -83,9 +97,16 @@ template <class Runtime, class Clock, class Duration>
 /// the operation's result, or ETIME when the timer cancelled it.
 template <class Runtime, class Op>
 [[nodiscard]] inline operation<Runtime, detail::timed<Op>> with_timeout(
-    Runtime& rt, Op op, std::chrono::nanoseconds d, std::stop_token token = {}) noexcept {
-  return operation<Runtime, detail::timed<Op>>(rt, detail::timed<Op>{std::move(op), to_timespec(d)},
-                                               std::move(token));
+    Runtime& rt, Op op, std::chrono::nanoseconds d) noexcept {
+  return operation<Runtime, detail::timed<Op>>(rt,
+                                               detail::timed<Op>{std::move(op), to_timespec(d)});
+}
+/// The same, also cancelled by a stop request on `token`.
+template <class Runtime, class Op>
+[[nodiscard]] inline operation<Runtime, detail::timed<Op>, true> with_timeout(
+    Runtime& rt, Op op, std::chrono::nanoseconds d, std::stop_token token) noexcept {
+  return operation<Runtime, detail::timed<Op>, true>(
+      rt, detail::timed<Op>{std::move(op), to_timespec(d)}, std::move(token));
 }
 
 }  // namespace urine::async

@@ -66,8 +66,8 @@ TEST(async_when, losers_holding_provided_buffers_hand_them_back) {
   for (int round = 0; round < 100; ++round) {
     rt.run([](rt_type& rt, buffer_ring& buffers, int a, int b, int a_client,
               int b_client) -> task<void> {
-      auto r = co_await async::when_any(rt.op(ops::recv{a, buffer_group{3}}),
-                                        rt.op(ops::recv{b, buffer_group{3}}));
+      auto r = co_await async::when_any(rt.op(ops::recv{a, buffer_group{3, 256}}),
+                                        rt.op(ops::recv{b, buffer_group{3, 256}}));
       int delivered = 0;
       std::string texts;
       for (auto* res : {&std::get<0>(r.results), &std::get<1>(r.results)}) {
