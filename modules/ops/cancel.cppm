@@ -15,14 +15,18 @@ class cancel_match {
   [[nodiscard]] static constexpr cancel_match of(user_data u) noexcept {
     return {cancel_flags::userdata, u.value(), 0, 0};
   }
-  [[nodiscard]] static constexpr cancel_match of_file(int fd) noexcept { return {cancel_flags::fd, 0, fd, 0}; }
+  [[nodiscard]] static constexpr cancel_match of_file(int fd) noexcept {
+    return {cancel_flags::fd, 0, fd, 0};
+  }
   [[nodiscard]] static constexpr cancel_match of_file(fixed_file f) noexcept {
     return {cancel_flags::fd | cancel_flags::fd_fixed, 0, static_cast<std::int32_t>(f.index), 0};
   }
   [[nodiscard]] static constexpr cancel_match of_opcode(opcode op) noexcept {
     return {cancel_flags::op, 0, 0, static_cast<std::uint32_t>(op)};
   }
-  [[nodiscard]] static constexpr cancel_match any() noexcept { return {cancel_flags::any, 0, 0, 0}; }
+  [[nodiscard]] static constexpr cancel_match any() noexcept {
+    return {cancel_flags::any, 0, 0, 0};
+  }
 
   [[nodiscard]] friend constexpr cancel_match operator&&(cancel_match a, cancel_match b) noexcept {
     return {a.flags_ | b.flags_, a.data_ | b.data_, a.fd_ | b.fd_, a.op_ | b.op_};
@@ -34,7 +38,8 @@ class cancel_match {
   [[nodiscard]] constexpr std::uint32_t op() const noexcept { return op_; }
 
  private:
-  constexpr cancel_match(cancel_flags f, std::uint64_t d, std::int32_t fd, std::uint32_t op) noexcept
+  constexpr cancel_match(cancel_flags f, std::uint64_t d, std::int32_t fd,
+                         std::uint32_t op) noexcept
       : flags_(f), data_(d), fd_(fd), op_(op) {}
   cancel_flags flags_;
   std::uint64_t data_;
@@ -52,10 +57,17 @@ struct async_cancel {
   bool all = false;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    // A plain user-data match is the kernel's default and needs no flag; keep the flag anyway so
-    // the request says what it matches.
     detail::prep_rw(s, code, match.fd(), match.data(), match.op(), 0);
-    s.cancel_flags = bits(match.flags() | (all ? cancel_flags::all : cancel_flags::none));
+    s.cancel_flags = bits(sent_flags());
+  }
+
+  /// The cancel flags the request carries. A plain user-data match is the kernel's default and
+  /// goes without IORING_ASYNC_CANCEL_USERDATA: kernels before 5.19 refuse any flag (EINVAL), and
+  /// the flag is needed only beside other criteria, which those kernels lack anyway.
+  [[nodiscard]] constexpr cancel_flags sent_flags() const noexcept {
+    const cancel_flags criteria =
+        match.flags() == cancel_flags::userdata ? cancel_flags::none : match.flags();
+    return criteria | (all ? cancel_flags::all : cancel_flags::none);
   }
 };
 

@@ -2,10 +2,10 @@
 // SENDMSG_ZC, RECV_ZC. The send/receive family shares one preparation (detail::prep_msg): the
 // socket, the memory or msghdr, MSG_* flags in msg_flags and io_uring's own flags in ioprio.
 module;
+#include <sys/socket.h>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <sys/socket.h>
 #include <system_error>
 export module urine.ops:net;
 import urine.abi;
@@ -45,7 +45,8 @@ struct socket_address {
   const ::sockaddr* addr = nullptr;
   ::socklen_t len = 0;
   template <class SockAddr>
-  socket_address(const SockAddr* a) noexcept : addr(reinterpret_cast<const ::sockaddr*>(a)), len(sizeof(SockAddr)) {}
+  socket_address(const SockAddr* a) noexcept
+      : addr(reinterpret_cast<const ::sockaddr*>(a)), len(sizeof(SockAddr)) {}
   socket_address() noexcept = default;
 };
 
@@ -172,7 +173,8 @@ struct send {
   socket_address to = {};
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_msg(s, code, file, from.address(), detail::clamp_len(from.size()), flags, io_flags);
+    detail::prep_msg(s, code, file, from.address(), detail::clamp_len(from.size()), flags,
+                     io_flags);
     detail::set_destination(s, to);
   }
 };
@@ -190,7 +192,9 @@ struct recv {
 
   inline void prepare(abi::sqe& s) const noexcept {
     detail::prep_msg(s, code, file, 0, 0, flags, io_flags);
-    detail::set_read_buffer(s, into);
+    const bool multishot = (io_flags & recvsend_flags::recv_multishot) != recvsend_flags::none;
+    detail::set_read_buffer(
+        s, into, multishot ? detail::selection_shots::multi : detail::selection_shots::single);
   }
 };
 
@@ -243,7 +247,8 @@ struct send_zc {
   fixed_buffer buf_index{0};  ///< with recvsend_flags::fixed_buf: the registered buffer
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_msg(s, code, file, from.address(), detail::clamp_len(from.size()), flags, io_flags);
+    detail::prep_msg(s, code, file, from.address(), detail::clamp_len(from.size()), flags,
+                     io_flags);
     detail::set_destination(s, to);
     s.buf_index = buf_index.index;
   }

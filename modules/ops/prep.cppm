@@ -167,11 +167,24 @@ inline void prep_rw(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::
 
 /// The caller's buffer as addr/len, or a group with IOSQE_BUFFER_SELECT (addr stays 0: the
 /// kernel refuses an address together with buffer selection).
-inline void set_read_buffer(abi::sqe& s, const read_buffer& b) noexcept {
+/// How many completions a read selecting provided buffers makes: a multishot request must send
+/// length 0, which the kernel refuses otherwise.
+enum class selection_shots : bool { single, multi };
+
+/// The length a single-shot read selecting a provided buffer sends for "no limit": every kernel
+/// clamps the length to the selected buffer, while length 0 reads nothing on kernels before the
+/// buffer rings of 5.19 (which take 0 as "the whole buffer"). The most one read transfers
+/// (INT_MAX rounded down to a page): newer kernels keep a receive's length in an int, and refuse
+/// one that reads as negative.
+inline constexpr std::uint32_t whole_selected_buffer = 0x7fff'f000u;
+
+inline void set_read_buffer(abi::sqe& s, const read_buffer& b,
+                            selection_shots shots = selection_shots::single) noexcept {
   if (b.selected()) {
     s.flags |= bits(sqe_flags::buffer_select);
     s.buf_group = b.group().id;
-    s.len = b.group().max_len;
+    const bool unlimited = b.group().max_len == 0 && shots == selection_shots::single;
+    s.len = unlimited ? whole_selected_buffer : b.group().max_len;
   } else {
     s.addr = b.caller_buffer().address();
     s.len = clamp_len(b.caller_buffer().size());

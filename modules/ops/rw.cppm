@@ -2,9 +2,9 @@
 // (READ_FIXED, WRITE_FIXED, READV_FIXED, WRITEV_FIXED) and READ_MULTISHOT. All share one
 // preparation (detail::prep_io); each operation states only what memory it names.
 module;
+#include <sys/uio.h>
 #include <cstdint>
 #include <span>
-#include <sys/uio.h>
 export module urine.ops:rw;
 import urine.abi;
 import :buffers;
@@ -79,7 +79,8 @@ struct write {
   const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, ioprio, 0, pi});
+    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()),
+                    {offset, flags, ioprio, 0, pi});
   }
 };
 
@@ -95,7 +96,9 @@ struct readv {
   std::uint16_t ioprio = 0;
   const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio, 0, pi}); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_iov(s, code, file, iov, {offset, flags, ioprio, 0, pi});
+  }
 };
 
 /// WRITEV: gather-write from `iov`.
@@ -110,7 +113,9 @@ struct writev {
   std::uint16_t ioprio = 0;
   const abi::attr_pi* pi = nullptr;  ///< IORING_RW_ATTR_FLAG_PI (6.14)
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, ioprio, 0, pi}); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_iov(s, code, file, iov, {offset, flags, ioprio, 0, pi});
+  }
 };
 
 /// READ_FIXED: read into memory inside registered buffer `buf_index` (no page pinning per I/O).
@@ -125,7 +130,8 @@ struct read_fixed {
   rw_flags flags = rw_flags::none;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, into.address(), detail::clamp_len(into.size()), {offset, flags, 0, buf_index.index});
+    detail::prep_io(s, code, file, into.address(), detail::clamp_len(into.size()),
+                    {offset, flags, 0, buf_index.index});
   }
 };
 
@@ -141,7 +147,8 @@ struct write_fixed {
   rw_flags flags = rw_flags::none;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()), {offset, flags, 0, buf_index.index});
+    detail::prep_io(s, code, file, from.address(), detail::clamp_len(from.size()),
+                    {offset, flags, 0, buf_index.index});
   }
 };
 
@@ -156,7 +163,9 @@ struct readv_fixed {
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index.index}); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index.index});
+  }
 };
 
 /// WRITEV_FIXED (6.15): gather-write from iovecs inside registered buffer `buf_index`.
@@ -170,7 +179,9 @@ struct writev_fixed {
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index.index}); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_iov(s, code, file, iov, {offset, flags, 0, buf_index.index});
+  }
 };
 
 /// READ_MULTISHOT (6.7): keep reading a pollable file (pipe, eventfd, socket) into buffers of
@@ -185,7 +196,7 @@ struct read_multishot {
 
   inline void prepare(abi::sqe& s) const noexcept {
     detail::prep_io(s, code, file, 0, 0, {offset, rw_flags::none, 0});
-    detail::set_read_buffer(s, group);
+    detail::set_read_buffer(s, group, detail::selection_shots::multi);
   }
 };
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <array>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +53,28 @@ TEST(buffers, views_made_in_the_call_carry_exactly_their_bytes) {
   ASSERT_EQ(::write(out.get(), "abcdef", 6), 6);
   ASSERT_EQ(perform(ring, ops::read{in.get(), std::span(into).subspan(1, 3)}).res, 3);
   EXPECT_EQ(std::string_view(into.data(), into.size()), "-abc--");
+}
+
+// A single-shot read or receive selecting a provided buffer, with no cap of its own, must ask
+// for more than any buffer holds: every kernel clamps the length to the selected buffer, and
+// kernels before 5.19 read nothing for length 0. A multishot receive must send 0.
+TEST(buffers, selected_buffers_without_a_cap_take_the_whole_buffer) {
+  const auto prepared = [](const auto& op) {
+    urine::abi::sqe s{};
+    op.prepare(s);
+    return s;
+  };
+  const buffer_group group{.id = 3};
+  const std::uint32_t whole = prepared(ops::read{0, group}).len;
+  EXPECT_EQ(whole, 0x7fff'f000u);
+  EXPECT_EQ(prepared(ops::read{0, group}).buf_group, 3);
+  EXPECT_EQ(prepared(ops::recv{0, group}).len, whole);
+  EXPECT_EQ(
+      prepared(ops::recv{.file = 0, .into = group, .io_flags = recvsend_flags::recv_multishot}).len,
+      0u);
+  EXPECT_EQ(prepared(ops::read_multishot{0, group}).len, 0u);
+  // A cap is sent as given.
+  EXPECT_EQ(prepared(ops::read{0, buffer_group{.id = 3, .max_len = 100}}).len, 100u);
 }
 
 }  // namespace
