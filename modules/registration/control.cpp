@@ -30,7 +30,7 @@ result<probe> probe_ring(ring_ref ring) {
     abi::probe_op ops[256];
   } raw{};
   const int ret = ring.call(op, &raw, 256);
-  if (ret < 0) return fail(ret, detail::asked(op, "256 entries"));
+  if (ret < 0) return detail::refused(op, ret, detail::asked(op, "256 entries"));
   probe p;
   p.last_op_ = raw.header.last_op;
   for (unsigned i = 0; i < raw.header.ops_len && i < 256; ++i)
@@ -141,7 +141,7 @@ result<void> restrictions::apply(ring_ref ring) const {
     if (ret == -EBADFD)
       text += ": the ring is running; restrictions need a ring created with setup::disabled";
     if (ret == -EBUSY) text += ": the ring already has restrictions";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return {};
 }
@@ -152,7 +152,7 @@ result<void> enable_rings(ring_ref ring) {
   if (ret < 0) {
     std::string text = detail::asked(op);
     if (ret == -EBADFD) text += ": the ring is not disabled (already enabled, or created running)";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return {};
 }
@@ -164,14 +164,15 @@ result<void> set_iowq_affinity(ring_ref ring, const ::cpu_set_t& cpus) {
   if (CPU_COUNT(&cpus) == 0)
     return fail(std::errc::invalid_argument, detail::asked(op) + ": the CPU set is empty");
   const int ret = ring.call(op, &cpus, sizeof cpus);
-  if (ret < 0) return fail(ret, detail::asked(op, std::to_string(CPU_COUNT(&cpus)) + " CPUs"));
+  if (ret < 0)
+    return detail::refused(op, ret, detail::asked(op, std::to_string(CPU_COUNT(&cpus)) + " CPUs"));
   return {};
 }
 
 result<void> clear_iowq_affinity(ring_ref ring) {
   constexpr auto op = register_opcode::unregister_iowq_aff;
   const int ret = ring.call(op, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(op));
+  if (ret < 0) return detail::refused(op, ret, detail::asked(op));
   return {};
 }
 
@@ -185,8 +186,10 @@ result<iowq_limits> set_iowq_max_workers(ring_ref ring, iowq_limits limits) {
   counts[io_wq_unbound] = limits.unbounded;
   const int ret = ring.call(op, counts, 2);
   if (ret < 0)
-    return fail(ret, detail::asked(op, "bounded " + std::to_string(limits.bounded) +
-                                           ", unbounded " + std::to_string(limits.unbounded)));
+    return detail::refused(
+        op, ret,
+        detail::asked(op, "bounded " + std::to_string(limits.bounded) + ", unbounded " +
+                              std::to_string(limits.unbounded)));
   return iowq_limits{counts[io_wq_bound], counts[io_wq_unbound]};
 }
 
@@ -223,7 +226,7 @@ result<unsigned> sync_cancel(ring_ref ring, const cancel_request& request) {
     std::string text = detail::asked(op, "user data " + std::to_string(request.data.value()));
     if (ret == -ENOENT) text += ": no pending request matched";
     if (ret == -ETIME) text += ": the timeout passed before the requests finished";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return request.all ? static_cast<unsigned>(ret) : 1u;
 }
@@ -238,8 +241,9 @@ result<void> set_wait_clock(ring_ref ring, wait_clock clock) {
   // The kernel wants the struct and nr_args = 0.
   const int ret = ring.call(op, &reg, 0);
   if (ret < 0)
-    return fail(ret, detail::asked(
-                         op, clock == wait_clock::boottime ? "CLOCK_BOOTTIME" : "CLOCK_MONOTONIC"));
+    return detail::refused(
+        op, ret,
+        detail::asked(op, clock == wait_clock::boottime ? "CLOCK_BOOTTIME" : "CLOCK_MONOTONIC"));
   return {};
 }
 
@@ -265,7 +269,7 @@ result<void> send_msg_ring(int target_fd, user_data data, std::int32_t res, cqe_
     std::string text = detail::asked(op, "to ring fd " + std::to_string(target_fd));
     if (ret == -EBADFD) text += ": the target ring is disabled";
     if (ret == -EBADF) text += ": not an io_uring fd";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return {};
 }
@@ -285,7 +289,7 @@ napi_settings settings_of(const abi::napi& n) {
 result<napi_settings> registered_napi::unregister_from(ring_ref ring, const napi_settings&) {
   abi::napi n{};
   const int ret = ring.call(unregister_opcode, &n, 1);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode));
+  if (ret < 0) return detail::refused(unregister_opcode, ret, detail::asked(unregister_opcode));
   return settings_of(n);
 }
 
@@ -304,7 +308,7 @@ result<registered_napi> register_napi(ring_ref ring, napi_settings settings) {
         detail::asked(op, std::to_string(settings.busy_poll_timeout.count()) + " µs");
     if (ret == -EOPNOTSUPP) text += ": the kernel was built without CONFIG_NET_RX_BUSY_POLL";
     if (ret == -EEXIST) text += ": busy polling is already registered on this ring";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return registered_napi(detail::handle_key{}, ring, settings_of(n));
 }

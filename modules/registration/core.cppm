@@ -77,6 +77,15 @@ class ring_ref {
   return i < register_opcode_count ? register_opcode_table[i].name : std::string_view{"UNKNOWN"};
 }
 
+/// The first kernel that implements a register opcode.
+[[nodiscard]] constexpr kernel_version since(register_opcode op) noexcept {
+  const auto i = static_cast<unsigned>(op);
+  return i < register_opcode_count ? register_opcode_table[i].since : kernel_version{255, 255};
+}
+
+/// The running kernel's release as major.minor, read from uname(2) ({0, 0} when unreadable).
+[[nodiscard]] kernel_version running_kernel() noexcept;
+
 }  // namespace urine
 
 namespace urine::detail {
@@ -98,6 +107,11 @@ export namespace urine::detail {
 
 /// "IORING_REGISTER_BUFFERS (8 buffers)": the opcode's kernel name and what was asked.
 [[nodiscard]] std::string asked(register_opcode op, const std::string& what = {});
+
+/// The failure of `op` that the kernel answered with `ret`, said by `text` — unless the kernel
+/// refused with EINVAL and is older than the opcode's first kernel (by uname), when any other
+/// explanation would mislead: then "IORING_REGISTER_X: needs kernel 6.13 (this kernel is 6.1)".
+[[nodiscard]] std::unexpected<error> refused(register_opcode op, int ret, std::string text);
 
 /// The handle state every registered resource shares: the ring it belongs to, or none once
 /// released or moved from.

@@ -81,7 +81,9 @@ result<void> buffer_ring::unregister_from(ring_ref ring, std::uint16_t group) {
   abi::buf_reg reg{};
   reg.bgid = group;
   const int ret = ring.call(unregister_opcode, &reg, 1);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, "group " + std::to_string(group)));
+  if (ret < 0)
+    return detail::refused(unregister_opcode, ret,
+                           detail::asked(unregister_opcode, "group " + std::to_string(group)));
   return {};
 }
 
@@ -94,7 +96,7 @@ result<std::uint32_t> buffer_ring::kernel_head() const {
   abi::buf_status status{};
   status.buf_group = group();
   const int ret = ring()->call(op, &status, 1);
-  if (ret < 0) return fail(ret, detail::asked(op, what));
+  if (ret < 0) return detail::refused(op, ret, detail::asked(op, what));
   return status.head;
 }
 
@@ -183,7 +185,7 @@ result<buffer_ring> register_buffer_ring(ring_ref ring, const buffer_ring_option
     if (ret == -EEXIST) text += ": the group id is already in use on this ring";
     if (ret == -ENOMEM) text += detail::memlock_refusal();
     if (ret == -EINVAL && o.incremental) text += " (incremental consumption needs kernel 6.12)";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   br.ring_bound::ring_ = ring;
   if (o.memory == buffer_ring_memory::kernel) {
@@ -255,7 +257,7 @@ result<wait_region> register_wait_region(ring_ref ring, std::uint32_t count, reg
           ": wait arguments are registered on a ring created disabled (setup::disabled), before "
           "enable_rings()";
     if (ret == -EBUSY) text += ": the ring already has a wait region";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   if (memory == region_memory::kernel) {
     mem = map_ring_memory(ring.fd(), size, rd.mmap_offset);
@@ -316,7 +318,7 @@ result<zcrx_ifq> register_zcrx_ifq(ring_ref ring, const zcrx_request& req) {
         text += ": the kernel or the NIC refused zero-copy receive";
         break;
     }
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   zcrx_ifq ifq;
   ifq.id_ = reg.zcrx_id;

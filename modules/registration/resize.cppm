@@ -2,7 +2,10 @@
 // ring down. The kernel copies prepared SQEs and unreaped CQEs into the new rings, so nothing in
 // flight is lost; the ring object re-maps and re-reads its pointers (detail::resize_ring).
 module;
+#include <cerrno>
 #include <cstdint>
+#include <string>
+#include <system_error>
 export module urine.registration:resize;
 import urine.abi;
 import urine.ring;
@@ -19,7 +22,12 @@ result<void> resize_rings(basic_ring<Config>& ring, std::uint32_t sq_entries,
   static_assert(
       basic_ring<Config>::is_deferred,
       "resize_rings(): the kernel resizes only DEFER_TASKRUN rings (ring<defer_task_run<>, ...>)");
-  return detail::resize_ring(ring, sq_entries, cq_entries);
+  auto resized = detail::resize_ring(ring, sq_entries, cq_entries);
+  // A kernel before 6.13 refuses the opcode itself with EINVAL: say that, not the ring's shape.
+  if (!resized && resized.error().code() == std::errc::invalid_argument)
+    return detail::refused(register_opcode::register_resize_rings, -EINVAL,
+                           std::string(resized.error().context()));
+  return resized;
 }
 
 }  // namespace urine

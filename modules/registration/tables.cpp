@@ -3,10 +3,12 @@
 module;
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <expected>
 #include <optional>
 #include <span>
@@ -31,6 +33,13 @@ std::string slots(std::uint32_t offset, std::size_t n) {
 
 }  // namespace
 
+kernel_version running_kernel() noexcept {
+  ::utsname u{};
+  unsigned major = 0, minor = 0;
+  if (::uname(&u) != 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2) return {};
+  return {static_cast<std::uint8_t>(major), static_cast<std::uint8_t>(minor)};
+}
+
 namespace detail {
 
 std::string memlock_refusal() {
@@ -52,6 +61,18 @@ std::string asked(register_opcode op, const std::string& what) {
   return text;
 }
 
+std::unexpected<error> refused(register_opcode op, int ret, std::string text) {
+  const kernel_version needed = since(op);
+  const kernel_version running = running_kernel();
+  if (ret != -EINVAL || running == kernel_version{} || !(running < needed))
+    return fail(ret, std::move(text));
+  const auto version = [](kernel_version v) {
+    return std::to_string(v.major) + "." + std::to_string(v.minor);
+  };
+  return fail(ret, asked(op) + ": needs kernel " + version(needed) + " (this kernel is " +
+                       version(running) + ")");
+}
+
 }  // namespace detail
 
 // Through the fd where the ring has one: any thread may use it, and reaching a ring by its
@@ -59,8 +80,9 @@ std::string asked(register_opcode op, const std::string& what) {
 // ring has nothing but its index (in its creating thread's table).
 int ring_ref::call(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
   const auto code = static_cast<std::uint32_t>(op);
-  return fd_ < 0 && index_ >= 0 ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
-                                : abi::io_uring_register(fd_, code, arg, nr);
+  return fd_ < 0 && index_ >= 0
+             ? abi::io_uring_register(index_, code | register_use_registered_ring, arg, nr)
+             : abi::io_uring_register(fd_, code, arg, nr);
 }
 
 // ---- buffers -----------------------------------------------------------------------------------
@@ -98,7 +120,7 @@ std::unexpected<error> buffers_refused(int ret, register_opcode op, std::size_t 
   if (ret == -EBUSY) text += ": the ring already has a buffer table (unregister it first)";
   if (ret == -ENOMEM) text += detail::memlock_refusal();
   if (ret == -EOPNOTSUPP) text += ": file-backed memory cannot be registered";
-  return fail(ret, std::move(text));
+  return detail::refused(op, ret, std::move(text));
 }
 
 }  // namespace
@@ -129,13 +151,15 @@ result<void> registered_buffers::update(std::uint32_t offset, std::span<const ::
   up.tags = reinterpret_cast<std::uintptr_t>(tags.data());
   up.nr = static_cast<std::uint32_t>(iov.size());
   const int ret = ring_->call(op, &up, sizeof up);
-  if (ret < 0) return fail(ret, detail::asked(op, slots(offset, iov.size())));
+  if (ret < 0) return detail::refused(op, ret, detail::asked(op, slots(offset, iov.size())));
   return {};
 }
 
 result<void> registered_buffers::unregister_from(ring_ref ring, std::uint32_t size) {
   const int ret = ring.call(unregister_opcode, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, count_of(size, "slot")));
+  if (ret < 0)
+    return detail::refused(unregister_opcode, ret,
+                           detail::asked(unregister_opcode, count_of(size, "slot")));
   return {};
 }
 
@@ -216,7 +240,7 @@ result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers
   if (ret < 0) {
     std::string text = detail::asked(op, count_of(count, "buffer"));
     if (ret == -EBUSY) text += ": the destination ring already has a buffer table";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return registered_buffers(detail::handle_key{}, ring, range.offset + count);
 }
@@ -248,7 +272,7 @@ std::unexpected<error> files_refused(int ret, register_opcode op, std::size_t n)
   std::string text = detail::asked(op, count_of(n, "file"));
   if (ret == -EBUSY) text += ": the ring already has a file table (unregister it first)";
   if (ret == -EBADF) text += ": one of the descriptors is not open";
-  return fail(ret, std::move(text));
+  return detail::refused(op, ret, std::move(text));
 }
 
 }  // namespace
@@ -296,7 +320,7 @@ result<unsigned> registered_files::update(std::uint32_t offset, std::span<const 
   if (ret < 0) {
     std::string text = detail::asked(op, slots(offset, fds.size()));
     if (ret == -EBADF) text += ": one of the descriptors is not open";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return static_cast<unsigned>(ret);
 }
@@ -315,13 +339,15 @@ result<void> registered_files::set_alloc_range(std::uint32_t offset, std::uint32
   range.len = count;
   // The kernel wants the range struct and nr_args = 0.
   const int ret = ring_->call(op, &range, 0);
-  if (ret < 0) return fail(ret, detail::asked(op, slots(offset, count)));
+  if (ret < 0) return detail::refused(op, ret, detail::asked(op, slots(offset, count)));
   return {};
 }
 
 result<void> registered_files::unregister_from(ring_ref ring, std::uint32_t size) {
   const int ret = ring.call(unregister_opcode, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, count_of(size, "slot")));
+  if (ret < 0)
+    return detail::refused(unregister_opcode, ret,
+                           detail::asked(unregister_opcode, count_of(size, "slot")));
   return {};
 }
 
@@ -356,7 +382,9 @@ result<registered_files> register_sparse_files(ring_ref ring, std::uint32_t coun
 
 result<void> registered_eventfd::unregister_from(ring_ref ring, int fd) {
   const int ret = ring.call(unregister_opcode, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, "eventfd " + std::to_string(fd)));
+  if (ret < 0)
+    return detail::refused(unregister_opcode, ret,
+                           detail::asked(unregister_opcode, "eventfd " + std::to_string(fd)));
   return {};
 }
 
@@ -370,7 +398,7 @@ result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd, eventfd_
     std::string text = detail::asked(op, "fd " + std::to_string(eventfd));
     if (ret == -EBUSY) text += ": the ring already has an eventfd (unregister it first)";
     if (ret == -EINVAL || ret == -EBADF) text += ": not an eventfd";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   return registered_eventfd(detail::handle_key{}, ring, eventfd);
 }
@@ -379,14 +407,16 @@ result<registered_eventfd> register_eventfd(ring_ref ring, int eventfd, eventfd_
 
 result<void> personality::unregister_from(ring_ref ring, std::uint16_t id) {
   const int ret = ring.call(unregister_opcode, nullptr, id);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, "id " + std::to_string(id)));
+  if (ret < 0)
+    return detail::refused(unregister_opcode, ret,
+                           detail::asked(unregister_opcode, "id " + std::to_string(id)));
   return {};
 }
 
 result<personality> register_personality(ring_ref ring) {
   constexpr auto op = register_opcode::register_personality;
   const int ret = ring.call(op, nullptr, 0);
-  if (ret < 0) return fail(ret, detail::asked(op));
+  if (ret < 0) return detail::refused(op, ret, detail::asked(op));
   return personality(detail::handle_key{}, ring, static_cast<std::uint16_t>(ret));
 }
 
@@ -397,7 +427,8 @@ result<void> registered_ring_index::unregister_from(ring_ref ring, std::uint32_t
   abi::rsrc_update up{};
   up.offset = index;
   const int ret = ring.call(unregister_opcode, &up, 1);
-  if (ret < 0) return fail(ret, detail::asked(unregister_opcode, what));
+  if (ret < 0)
+    return detail::refused(unregister_opcode, ret, detail::asked(unregister_opcode, what));
   if (ret != 1)
     return fail(std::errc::invalid_argument,
                 detail::asked(unregister_opcode, what) + ": the slot was empty");
@@ -422,7 +453,7 @@ result<registered_ring_index> register_ring_fd(ring_ref ring, int fd, std::uint3
     std::string text = detail::asked(op, "fd " + std::to_string(fd));
     if (ret == -EBUSY) text += ": that slot is taken";
     if (ret == -EOPNOTSUPP) text += ": not an io_uring fd";
-    return fail(ret, std::move(text));
+    return detail::refused(op, ret, std::move(text));
   }
   if (ret != 1)
     return fail(std::errc::no_buffer_space,
