@@ -2,10 +2,10 @@
 // suite (all other tests) in a child process that records, at exit, every opcode whose completion
 // succeeded, and require 0 ... 62 — less RECV_ZC, which needs a zero-copy-capable NIC, and less
 // whatever the running kernel lacks (reported).
-#include <cstdlib>
-#include <iostream>
-#include <fstream>
 #include <gtest/gtest.h>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
 #include <set>
 #include <string>
 import urine;

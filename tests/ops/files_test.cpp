@@ -1,19 +1,19 @@
 // File operations on a real file system, each effect checked with ordinary system calls.
-#include <array>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
-#include <memory>
-#include <span>
 #include <gtest/gtest.h>
-#include <iostream>
-#include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <span>
+#include <string>
 import urine;
 import urine.test_support;
 import urine.ops_test_harness;
@@ -22,9 +22,11 @@ using namespace urine;
 using namespace urine::test;
 namespace fs = std::filesystem;
 
-// ---- typed over ring configurations: the read/write family ---------------------------------------
+// ---- typed over ring configurations: the read/write family
+// ---------------------------------------
 
-template <class R> using file_io = on_rings<R>;
+template <class R>
+using file_io = on_rings<R>;
 TYPED_TEST_SUITE(file_io, ring_configs);
 
 TYPED_TEST(file_io, read_write_vectored_and_plain) {
@@ -61,10 +63,12 @@ TYPED_TEST(file_io, registered_buffers_and_files) {
 
   const std::string data = pattern(4096, 3);
   std::memcpy(memory.data(), data.data(), data.size());
-  auto w = perform(ring, ops::write_fixed{fixed_file{0}, const_buffer(memory.data(), 4096), fixed_buffer{0}, 0});
+  auto w = perform(
+      ring, ops::write_fixed{fixed_file{0}, const_buffer(memory.data(), 4096), fixed_buffer{0}, 0});
   ASSERT_EQ(w.res, 4096) << w.error().message();
   EXPECT_EQ(read_file(dir / "fixed"), data);
-  auto r = perform(ring, ops::read_fixed{file.get(), buffer(memory.data() + 4096, 4096), fixed_buffer{0}, 0});
+  auto r = perform(
+      ring, ops::read_fixed{file.get(), buffer(memory.data() + 4096, 4096), fixed_buffer{0}, 0});
   ASSERT_EQ(r.res, 4096) << r.error().message();
   EXPECT_EQ(std::string(memory.data() + 4096, 4096), data);
 
@@ -75,7 +79,8 @@ TYPED_TEST(file_io, registered_buffers_and_files) {
   EXPECT_EQ(read_file(dir / "fixed").substr(100, 8), "abcdefgh");
   std::array<::iovec, 2> in{{{memory.data() + 6000, 3}, {memory.data() + 7000, 5}}};
   ASSERT_EQ(perform(ring, ops::readv_fixed{file.get(), in, fixed_buffer{0}, 100}).res, 8);
-  EXPECT_EQ(std::string(memory.data() + 6000, 3) + std::string(memory.data() + 7000, 5), "abcdefgh");
+  EXPECT_EQ(std::string(memory.data() + 6000, 3) + std::string(memory.data() + 7000, 5),
+            "abcdefgh");
 }
 
 TYPED_TEST(file_io, read_into_provided_buffer) {
@@ -94,7 +99,8 @@ TYPED_TEST(file_io, read_into_provided_buffer) {
   // Three are left in the group; one was consumed by the read.
   EXPECT_EQ(perform(ring, ops::remove_buffers{8, 7}).res, 3);
   EXPECT_EQ(perform(ring, ops::remove_buffers{1, 7}).res, 0);
-  EXPECT_EQ(perform(ring, ops::read{file.get(), buffer_group{7}, 0}).error(), std::errc::no_buffer_space);
+  EXPECT_EQ(perform(ring, ops::read{file.get(), buffer_group{7}, 0}).error(),
+            std::errc::no_buffer_space);
 }
 
 // ---- registered file table ---------------------------------------------------------------------
@@ -125,7 +131,8 @@ TEST(files, files_update_and_fixed_fd_install) {
   ::fstat(file.get(), &b);
   EXPECT_EQ(a.st_ino, b.st_ino);
   EXPECT_NE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC, 0);
-  EXPECT_EQ(perform(ring, ops::fixed_fd_install{fixed_file{9}}).error(), std::errc::bad_file_descriptor);
+  EXPECT_EQ(perform(ring, ops::fixed_fd_install{fixed_file{9}}).error(),
+            std::errc::bad_file_descriptor);
 }
 
 // ---- opening, creating, removing ---------------------------------------------------------------
@@ -135,7 +142,8 @@ TEST(files, openat_creates_with_mode_and_close) {
   auto ring = open_ring();
   temp_dir dir;
   const fs::path p = dir / "created";
-  auto o = perform(ring, ops::openat{.path = p, .flags = O_CREAT | O_EXCL | O_WRONLY, .mode = 0640});
+  auto o =
+      perform(ring, ops::openat{.path = p, .flags = O_CREAT | O_EXCL | O_WRONLY, .mode = 0640});
   ASSERT_GE(o.res, 0) << o.error().message();
   struct ::stat st{};
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
@@ -143,8 +151,10 @@ TEST(files, openat_creates_with_mode_and_close) {
   EXPECT_TRUE(S_ISREG(st.st_mode));
   ASSERT_EQ(perform(ring, ops::close{o.res}).res, 0);
   EXPECT_EQ(::fcntl(o.res, F_GETFD), -1);  // closed
-  EXPECT_EQ(perform(ring, ops::openat{.path = p, .flags = O_CREAT | O_EXCL | O_WRONLY, .mode = 0640}).error(),
-            std::errc::file_exists);
+  EXPECT_EQ(
+      perform(ring, ops::openat{.path = p, .flags = O_CREAT | O_EXCL | O_WRONLY, .mode = 0640})
+          .error(),
+      std::errc::file_exists);
 }
 
 TEST(files, openat_direct_slot_and_alloc) {
@@ -153,7 +163,8 @@ TEST(files, openat_direct_slot_and_alloc) {
   write_file(dir / "d", "direct");
   ASSERT_EQ(install_sparse_files(ring, 4), 0);
   const fs::path p = dir / "d";
-  ASSERT_EQ(perform(ring, ops::openat{.path = p, .flags = O_RDONLY, .install = direct_slot{1}}).res, 0);
+  ASSERT_EQ(perform(ring, ops::openat{.path = p, .flags = O_RDONLY, .install = direct_slot{1}}).res,
+            0);
   std::string back(6, '\0');
   ASSERT_EQ(perform(ring, ops::read{fixed_file{1}, back, 0}).res, 6);
   EXPECT_EQ(back, "direct");
@@ -162,8 +173,11 @@ TEST(files, openat_direct_slot_and_alloc) {
   EXPECT_NE(alloc.res, 1);
   ASSERT_EQ(perform(ring, ops::close{fixed_file{static_cast<std::uint32_t>(alloc.res)}}).res, 0);
   // A direct descriptor cannot be close-on-exec: the kernel says EINVAL.
-  EXPECT_EQ(perform(ring, ops::openat{.path = p, .flags = O_RDONLY | O_CLOEXEC, .install = direct_slot{0}}).error(),
-            std::errc::invalid_argument);
+  EXPECT_EQ(
+      perform(ring,
+              ops::openat{.path = p, .flags = O_RDONLY | O_CLOEXEC, .install = direct_slot{0}})
+          .error(),
+      std::errc::invalid_argument);
 }
 
 TEST(files, openat2_resolve_flags) {
@@ -195,14 +209,17 @@ TEST(files, statx_reports_size_and_mode) {
   ::chmod((dir / "s").c_str(), 0604);
   struct ::statx sx{};
   const fs::path p = dir / "s";
-  auto r = perform(ring, ops::statx{.path = p, .into = &sx, .mask = statx_mask::size | statx_mask::mode});
+  auto r = perform(ring,
+                   ops::statx{.path = p, .into = &sx, .mask = statx_mask::size | statx_mask::mode});
   ASSERT_EQ(r.res, 0) << r.error().message();
   EXPECT_EQ(sx.stx_size, 1234u);
   EXPECT_EQ(sx.stx_mode & 07777, 0604u);
-  EXPECT_EQ(perform(ring, ops::statx{.path = p, .into = &sx, .flags = at_flags(0x80000000)}).error(),
-            std::errc::invalid_argument);
-  EXPECT_EQ(perform(ring, ops::statx{.path = p, .into = reinterpret_cast<struct ::statx*>(8)}).error(),
-            std::errc::bad_address);
+  EXPECT_EQ(
+      perform(ring, ops::statx{.path = p, .into = &sx, .flags = at_flags(0x80000000)}).error(),
+      std::errc::invalid_argument);
+  EXPECT_EQ(
+      perform(ring, ops::statx{.path = p, .into = reinterpret_cast<struct ::statx*>(8)}).error(),
+      std::errc::bad_address);
 }
 
 TEST(files, fallocate_ftruncate_sync_file_range_fadvise) {
@@ -214,7 +231,10 @@ TEST(files, fallocate_ftruncate_sync_file_range_fadvise) {
   ::fstat(file.get(), &st);
   EXPECT_EQ(st.st_size, 8192);
   EXPECT_GE(st.st_blocks * 512, 8192);
-  ASSERT_EQ(perform(ring, ops::fallocate{file.get(), 0, 4096, fallocate_mode::punch_hole | fallocate_mode::keep_size}).res, 0);
+  ASSERT_EQ(perform(ring, ops::fallocate{file.get(), 0, 4096,
+                                         fallocate_mode::punch_hole | fallocate_mode::keep_size})
+                .res,
+            0);
   ::fstat(file.get(), &st);
   EXPECT_EQ(st.st_size, 8192);
 
@@ -224,13 +244,17 @@ TEST(files, fallocate_ftruncate_sync_file_range_fadvise) {
     EXPECT_EQ(st.st_size, 10);
   }
   ASSERT_EQ(::pwrite(file.get(), "0123456789", 10, 0), 10);
-  ASSERT_EQ(perform(ring, ops::sync_file_range{file.get(), 0, 10,
-                                               sync_range_flags::wait_before | sync_range_flags::write |
-                                                   sync_range_flags::wait_after}).res, 0);
+  ASSERT_EQ(
+      perform(ring, ops::sync_file_range{file.get(), 0, 10,
+                                         sync_range_flags::wait_before | sync_range_flags::write |
+                                             sync_range_flags::wait_after})
+          .res,
+      0);
   EXPECT_EQ(perform(ring, ops::sync_file_range{file.get(), 0, 10, sync_range_flags(0x80)}).error(),
             std::errc::invalid_argument);
   ASSERT_EQ(perform(ring, ops::fadvise{file.get(), 0, 10, file_advice::willneed}).res, 0);
-  EXPECT_EQ(perform(ring, ops::fadvise{file.get(), 0, 10, file_advice(99)}).error(), std::errc::invalid_argument);
+  EXPECT_EQ(perform(ring, ops::fadvise{file.get(), 0, 10, file_advice(99)}).error(),
+            std::errc::invalid_argument);
   EXPECT_EQ(perform(ring, ops::fallocate{-1, 0, 4096}).error(), std::errc::bad_file_descriptor);
 }
 
@@ -245,7 +269,9 @@ TEST(files, madvise_dontneed_drops_anonymous_pages) {
   // MADV_DONTNEED on private anonymous memory: the next touch sees zero-filled pages.
   EXPECT_EQ(static_cast<unsigned char*>(p)[0], 0);
   EXPECT_EQ(static_cast<unsigned char*>(p)[size - 1], 0);
-  EXPECT_EQ(perform(ring, ops::madvise{const_buffer(static_cast<char*>(p) + 1, 4096), memory_advice::dontneed}).error(),
+  EXPECT_EQ(perform(ring, ops::madvise{const_buffer(static_cast<char*>(p) + 1, 4096),
+                                       memory_advice::dontneed})
+                .error(),
             std::errc::invalid_argument);  // unaligned start
   ::munmap(p, size);
 }
@@ -260,8 +286,9 @@ TEST(files, rename_unlink_mkdir_symlink_link) {
   ASSERT_EQ(perform(ring, ops::renameat{d.get(), "a", d.get(), "b"}).res, 0);
   EXPECT_FALSE(fs::exists(dir / "a"));
   EXPECT_EQ(read_file(dir / "b"), "content");
-  EXPECT_EQ(perform(ring, ops::renameat{d.get(), "b", d.get(), "other", rename_flags::noreplace}).error(),
-            std::errc::file_exists);
+  EXPECT_EQ(
+      perform(ring, ops::renameat{d.get(), "b", d.get(), "other", rename_flags::noreplace}).error(),
+      std::errc::file_exists);
 
   ASSERT_EQ(perform(ring, ops::mkdirat{d.get(), "newdir", 0751}).res, 0);
   struct ::stat st{};
@@ -316,8 +343,10 @@ TEST(files, extended_attributes) {
   back.fill(0);
   ASSERT_EQ(perform(ring, ops::getxattr{p, "user.path", back}).res, 6);
   EXPECT_EQ(std::string(back.data(), 6), two);
-  EXPECT_EQ(perform(ring, ops::setxattr{p, "user.path", two, xattr_flags::create}).error(), std::errc::file_exists);
-  EXPECT_EQ(perform(ring, ops::getxattr{p, "user.none", back}).error(), std::errc::no_message_available);
+  EXPECT_EQ(perform(ring, ops::setxattr{p, "user.path", two, xattr_flags::create}).error(),
+            std::errc::file_exists);
+  EXPECT_EQ(perform(ring, ops::getxattr{p, "user.none", back}).error(),
+            std::errc::no_message_available);
 }
 
 TEST(files, bad_input_surfaces_as_error_codes) {
@@ -326,20 +355,26 @@ TEST(files, bad_input_surfaces_as_error_codes) {
   auto file = open_file(dir / "e");
   std::array<char, 16> buf{};
   EXPECT_EQ(perform(ring, ops::read{9999, buf, 0}).error(), std::errc::bad_file_descriptor);
-  EXPECT_EQ(perform(ring, ops::read{fixed_file{3}, buf, 0}).error(), std::errc::bad_file_descriptor);
-  EXPECT_EQ(perform(ring, ops::write{file.get(), const_buffer(reinterpret_cast<void*>(8), 16), 0}).error(),
+  EXPECT_EQ(perform(ring, ops::read{fixed_file{3}, buf, 0}).error(),
+            std::errc::bad_file_descriptor);
+  EXPECT_EQ(perform(ring, ops::write{file.get(), const_buffer(reinterpret_cast<void*>(8), 16), 0})
+                .error(),
             std::errc::bad_address);
-  EXPECT_EQ(perform(ring, ops::read_fixed{file.get(), buffer(buf), fixed_buffer{5}, 0}).error(), std::errc::bad_address);
+  EXPECT_EQ(perform(ring, ops::read_fixed{file.get(), buffer(buf), fixed_buffer{5}, 0}).error(),
+            std::errc::bad_address);
   EXPECT_EQ(perform(ring, ops::read{file.get(), buf, 0, rw_flags(0x8000)}).error(),
             std::errc::operation_not_supported);
   EXPECT_EQ(perform(ring, ops::openat{.path = "/nonexistent/x", .flags = O_RDONLY}).error(),
             std::errc::no_such_file_or_directory);
   // Protection information needs a block device with integrity: a regular file refuses it.
+  // Kernels without IORING_FEAT_RW_ATTR (before 6.14) ignore the attribute and read.
+  if ((ring.features() & feature_flags::rw_attr) == feature_flags::none) return;
   std::array<char, 8> tags{};
   urine::abi::attr_pi pi{};
   pi.addr = reinterpret_cast<std::uintptr_t>(tags.data());
   pi.len = tags.size();
-  const auto refused = perform(ring, ops::read{.file = file.get(), .into = buf, .offset = 0, .pi = &pi});
+  const auto refused =
+      perform(ring, ops::read{.file = file.get(), .into = buf, .offset = 0, .pi = &pi});
   std::cout << "PI on a regular file: " << refused.error().message() << '\n';
   EXPECT_EQ(refused.error(), std::errc::invalid_argument);
 }

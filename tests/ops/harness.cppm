@@ -5,25 +5,27 @@
 // registration module is not a dependency of these tests) and loopback socket pairs.
 module;
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <array>
 #include <atomic>
 #include <bitset>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <fcntl.h>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <netinet/in.h>
-#include <span>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <system_error>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 export module urine.ops_test_harness;
@@ -61,7 +63,8 @@ export namespace urine::test {
 
 /// The ring configurations the typed tests run on: the default, big SQEs and CQEs, deferred task
 /// run (completions appear only when waiting) and a kernel submission thread.
-using ring_configs = ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll>>;
+using ring_configs =
+    ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll>>;
 
 /// The fixture of every typed suite (each suite names it through an alias of its own).
 template <class R>
@@ -83,7 +86,9 @@ struct reaped {
   [[nodiscard]] std::error_code error() const noexcept { return result_code(res); }
   [[nodiscard]] bool more() const noexcept { return (flags & bits(cqe_flags::more)) != 0; }
   [[nodiscard]] bool has_buffer() const noexcept { return (flags & bits(cqe_flags::buffer)) != 0; }
-  [[nodiscard]] std::uint16_t buffer_id() const noexcept { return static_cast<std::uint16_t>(flags >> cqe_buffer_shift); }
+  [[nodiscard]] std::uint16_t buffer_id() const noexcept {
+    return static_cast<std::uint16_t>(flags >> cqe_buffer_shift);
+  }
   [[nodiscard]] bool notification() const noexcept { return (flags & bits(cqe_flags::notif)) != 0; }
 };
 
@@ -94,7 +99,9 @@ inline bool succeeded(opcode op, std::int32_t res) {
 }
 
 /// Record by hand an opcode whose success a test has checked another way.
-inline void record_success(opcode op) { ops_harness::succeeded_set().set(static_cast<unsigned>(op)); }
+inline void record_success(opcode op) {
+  ops_harness::succeeded_set().set(static_cast<unsigned>(op));
+}
 
 /// The opcodes recorded so far in this process.
 inline std::bitset<256> successes() { return ops_harness::succeeded_set(); }
@@ -106,16 +113,43 @@ void push(Ring& ring, const Op& op, user_data data, sqe_options options = {}) {
   ops_harness::pending()[data.value()] = Op::code;
 }
 
-/// Wait for one completion, copy it out, consume it; record its opcode if it succeeded.
+/// How long reap() waits for a completion before it fails the test (the kernel matrix runs
+/// under emulation, where a request can take seconds).
+inline constexpr std::chrono::seconds reap_bound{20};
+
+/// Wait up to `step` for a completion to be ready: a timed wait where the kernel has one
+/// (EXT_ARG, 5.11), else a poll of the ring fd. False when the wait itself failed.
+template <class Ring>
+bool wait_a_while(Ring& ring, std::chrono::milliseconds step) {
+  const auto waited = ring.wait_for(1, step);
+  if (waited || waited.error() == std::errc::stream_timeout ||
+      waited.error() == std::errc::interrupted)
+    return true;
+  if (waited.error() != std::errc::function_not_supported) {
+    ADD_FAILURE() << "wait_for: " << waited.error().message();
+    return false;
+  }
+  ::pollfd p{ring.fd(), POLLIN, 0};
+  (void)::poll(&p, 1, static_cast<int>(step.count()));
+  return true;
+}
+
+/// Wait (at most reap_bound) for one completion, copy it out, consume it; record its opcode if
+/// it succeeded. A completion that never comes fails the test with result -ETIME.
 template <class Ring>
 reaped reap(Ring& ring) {
-  auto c = ring.wait_cqe();
-  if (!c) {
-    ADD_FAILURE() << "wait_cqe: " << c.error().message();
-    return {0, -EIO, 0};
+  const auto deadline = std::chrono::steady_clock::now() + reap_bound;
+  auto c = ring.peek_cqe();
+  while (!c) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ADD_FAILURE() << "no completion within " << reap_bound.count() << " s";
+      return {0, -ETIME, 0};
+    }
+    if (!wait_a_while(ring, std::chrono::milliseconds(100))) return {0, -EIO, 0};
+    c = ring.peek_cqe();
   }
-  reaped r{c->user_data().value(), c->result(), static_cast<std::uint32_t>(c->flags())};
-  ring.cqe_seen(*c);
+  reaped r{c.user_data().value(), c.result(), static_cast<std::uint32_t>(c.flags())};
+  ring.cqe_seen(c);
   if (auto it = ops_harness::pending().find(r.user_data); it != ops_harness::pending().end()) {
     if (succeeded(it->second, r.res)) record_success(it->second);
   }
@@ -136,8 +170,8 @@ std::map<std::uint64_t, reaped> reap_n(Ring& ring, unsigned n) {
 /// Arm `first` (user data `armed`) and submit, then push and submit `then` (user data `by`),
 /// and reap both: the shape of every remove, update and cancel.
 template <class Ring, class First, class Then>
-std::map<std::uint64_t, reaped> arm_then(Ring& ring, const First& first, user_data armed, const Then& then,
-                                         user_data by) {
+std::map<std::uint64_t, reaped> arm_then(Ring& ring, const First& first, user_data armed,
+                                         const Then& then, user_data by) {
   push(ring, first, armed);
   if (!ring.submit()) ADD_FAILURE() << "submit";
   push(ring, then, by);
@@ -178,10 +212,12 @@ reaped perform(Ring& ring, const Op& op, sqe_options options = {}) {
 /// IORING_REGISTER_FILES with a raw register call.
 template <class Ring>
 int install_files(Ring& ring, std::span<const int> fds) {
-  return ring.register_raw(register_opcode::register_files, fds.data(), static_cast<std::uint32_t>(fds.size()));
+  return ring.register_raw(register_opcode::register_files, fds.data(),
+                           static_cast<std::uint32_t>(fds.size()));
 }
 
-/// A sparse registered file table of `n` empty slots (IORING_REGISTER_FILES2, RSRC_REGISTER_SPARSE).
+/// A sparse registered file table of `n` empty slots (IORING_REGISTER_FILES2,
+/// RSRC_REGISTER_SPARSE).
 template <class Ring>
 int install_sparse_files(Ring& ring, std::uint32_t n) {
   abi::rsrc_register r{};
@@ -193,14 +229,15 @@ int install_sparse_files(Ring& ring, std::uint32_t n) {
 /// IORING_REGISTER_BUFFERS with a raw register call.
 template <class Ring>
 int install_buffers(Ring& ring, std::span<const ::iovec> iov) {
-  return ring.register_raw(register_opcode::register_buffers, iov.data(), static_cast<std::uint32_t>(iov.size()));
+  return ring.register_raw(register_opcode::register_buffers, iov.data(),
+                           static_cast<std::uint32_t>(iov.size()));
 }
 
 /// IORING_REGISTER_PBUF_RING with a raw register call: `entries` slots (a power of two) at
 /// page-aligned `ring_memory`, group `group`, IOU_PBUF_RING_* `flags` (2: incremental).
 template <class Ring>
 int install_buf_ring(Ring& ring, void* ring_memory, std::uint32_t entries, std::uint16_t group,
-                      std::uint16_t flags = 0) {
+                     std::uint16_t flags = 0) {
   abi::buf_reg reg{};
   reg.ring_addr = reinterpret_cast<std::uintptr_t>(ring_memory);
   reg.ring_entries = entries;
@@ -210,13 +247,15 @@ int install_buf_ring(Ring& ring, void* ring_memory, std::uint32_t entries, std::
 }
 
 /// Publish one buffer in slot `index` of a provided-buffer ring and move its tail to `tail`.
-inline void buf_ring_add(void* ring_memory, std::uint16_t index, buffer b, std::uint16_t id, std::uint16_t tail) {
+inline void buf_ring_add(void* ring_memory, std::uint16_t index, buffer b, std::uint16_t id,
+                         std::uint16_t tail) {
   auto* bufs = static_cast<abi::buf*>(ring_memory);
   bufs[index].addr = b.address();
   bufs[index].len = static_cast<std::uint32_t>(b.size());
   bufs[index].bid = id;
   // The tail overlays the first entry's reserved field; the kernel reads it with acquire.
-  std::atomic_ref<std::uint16_t>(static_cast<abi::buf_ring*>(ring_memory)->tail).store(tail, std::memory_order_release);
+  std::atomic_ref<std::uint16_t>(static_cast<abi::buf_ring*>(ring_memory)->tail)
+      .store(tail, std::memory_order_release);
 }
 
 /// A pipe as two owned descriptors {read end, write end}.

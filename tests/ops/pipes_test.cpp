@@ -1,12 +1,12 @@
 // Pipes: splice and tee move data without a user copy; pipe creates descriptors or direct slots;
 // read_multishot streams a pipe into provided buffers.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <gtest/gtest.h>
 #include <string>
-#include <unistd.h>
 import urine;
 import urine.test_support;
 import urine.ops_test_harness;
@@ -22,15 +22,20 @@ TEST(pipes, splice_file_through_pipe_to_file) {
   auto in = open_file(dir / "in", O_RDONLY);
   auto out = open_file(dir / "out");
   auto [r, w] = make_pipe();
-  auto a = perform(ring, ops::splice{.in = in.get(), .in_offset = 0, .out = w.get(), .length = 5000});
+  auto a =
+      perform(ring, ops::splice{.in = in.get(), .in_offset = 0, .out = w.get(), .length = 5000});
   ASSERT_EQ(a.res, 5000) << a.error().message();
-  auto b = perform(ring, ops::splice{.in = r.get(), .out = out.get(), .out_offset = 0, .length = 5000});
+  auto b =
+      perform(ring, ops::splice{.in = r.get(), .out = out.get(), .out_offset = 0, .length = 5000});
   ASSERT_EQ(b.res, 5000) << b.error().message();
   EXPECT_EQ(read_file(dir / "out"), data);
   // Neither side a pipe: EINVAL.
-  EXPECT_EQ(perform(ring, ops::splice{.in = in.get(), .in_offset = 0, .out = out.get(), .out_offset = 0, .length = 10})
-                .error(),
-            std::errc::invalid_argument);
+  EXPECT_EQ(
+      perform(ring,
+              ops::splice{
+                  .in = in.get(), .in_offset = 0, .out = out.get(), .out_offset = 0, .length = 10})
+          .error(),
+      std::errc::invalid_argument);
 }
 
 TEST(pipes, splice_from_registered_input) {
@@ -109,7 +114,8 @@ TEST(pipes, read_multishot_streams_into_provided_buffers) {
   ASSERT_TRUE(ring.submit());
   std::string seen;
   for (const char* chunk : {"first", "second"}) {
-    ASSERT_EQ(::write(w.get(), chunk, std::strlen(chunk)), static_cast<ssize_t>(std::strlen(chunk)));
+    ASSERT_EQ(::write(w.get(), chunk, std::strlen(chunk)),
+              static_cast<ssize_t>(std::strlen(chunk)));
     auto c = reap(ring);
     ASSERT_EQ(c.user_data, 77u);
     ASSERT_GT(c.res, 0) << c.error().message();

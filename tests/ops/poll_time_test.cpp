@@ -1,13 +1,13 @@
 // Readiness and time: poll one-shot and multishot, removal and in-place update, epoll through the
 // ring; timeouts on every clock, by count, multishot, removed and updated; link timeouts.
-#include <array>
-#include <cerrno>
-#include <chrono>
-#include <ctime>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
 import urine;
 import urine.test_support;
 import urine.ops_test_harness;
@@ -26,7 +26,8 @@ urine::abi::kernel_timespec clock_now_plus(clockid_t clock, std::chrono::nanosec
 }
 }  // namespace
 
-template <class R> using poll_io = on_rings<R>;
+template <class R>
+using poll_io = on_rings<R>;
 TYPED_TEST_SUITE(poll_io, ring_configs);
 
 TYPED_TEST(poll_io, poll_add_one_shot_reports_readiness) {
@@ -97,7 +98,8 @@ TEST(poll, update_changes_events_and_user_data) {
   // Armed for POLLOUT on the read end (never ready), then updated to POLLIN with a new tag.
   push(ring, ops::poll_add{r.get(), poll_events::out}, 40);
   ASSERT_TRUE(ring.submit());
-  auto u = perform(ring, ops::poll_update{.target = 40, .new_events = poll_events::in, .new_user_data = 41});
+  auto u = perform(
+      ring, ops::poll_update{.target = 40, .new_events = poll_events::in, .new_user_data = 41});
   ASSERT_EQ(u.res, 0) << u.error().message();
   ASSERT_EQ(::write(w.get(), "z", 1), 1);
   auto c = reap(ring);
@@ -113,11 +115,12 @@ TEST(poll, epoll_ctl_and_epoll_wait) {
   ev.events = EPOLLIN;
   ev.data.u64 = 0xfeed;
   ASSERT_EQ(perform(ring, ops::epoll_ctl{ep.get(), epoll_op::add, r.get(), &ev}).res, 0);
-  EXPECT_EQ(perform(ring, ops::epoll_ctl{ep.get(), epoll_op::add, r.get(), &ev}).error(), std::errc::file_exists);
+  EXPECT_EQ(perform(ring, ops::epoll_ctl{ep.get(), epoll_op::add, r.get(), &ev}).error(),
+            std::errc::file_exists);
   ASSERT_EQ(::write(w.get(), "e", 1), 1);
   ::epoll_event got[4] = {};
   ASSERT_EQ(::epoll_wait(ep.get(), got, 4, 0), 1);  // the registration took effect
-  const std::uint64_t first = got[0].data.u64;  // epoll_event is packed: copy before comparing
+  const std::uint64_t first = got[0].data.u64;      // epoll_event is packed: copy before comparing
   EXPECT_EQ(first, 0xfeedu);
   if (auto why = lacks(opcode::epoll_wait); !why.empty()) GTEST_SKIP() << why;
   std::array<::epoll_event, 4> events{};
@@ -131,7 +134,8 @@ TEST(poll, epoll_ctl_and_epoll_wait) {
   EXPECT_EQ(::epoll_wait(ep.get(), got, 4, 0), 0);
 }
 
-template <class R> using timers = on_rings<R>;
+template <class R>
+using timers = on_rings<R>;
 TYPED_TEST_SUITE(timers, ring_configs);
 
 TYPED_TEST(timers, relative_timeout_expires_after_its_time) {
@@ -157,7 +161,8 @@ TEST(timers, absolute_on_each_clock) {
     EXPECT_GE(clock_type::now() - start, 10ms) << "clock " << clock;
   }
   const auto ts = to_timespec(1ms);
-  EXPECT_EQ(perform(ring, ops::timeout{&ts, 0, timeout_flags::boottime | timeout_flags::realtime}).error(),
+  EXPECT_EQ(perform(ring, ops::timeout{&ts, 0, timeout_flags::boottime | timeout_flags::realtime})
+                .error(),
             std::errc::invalid_argument);
 }
 
@@ -179,6 +184,8 @@ TEST(timers, multishot_fires_count_times) {
   ASSERT_TRUE(ring.submit());
   for (int i = 0; i < 3; ++i) {
     auto c = reap(ring);
+    if (i == 0 && c.error() == std::errc::invalid_argument)
+      GTEST_SKIP() << "kernel lacks IORING_TIMEOUT_MULTISHOT (since 6.4): " << c.error().message();
     EXPECT_EQ(c.error(), std::errc::stream_timeout);
     EXPECT_EQ(c.more(), i < 2) << "shot " << i;
   }

@@ -29,6 +29,8 @@ using urine::test::raw_sqe;
 constexpr std::uint64_t recv_tag = 1;
 
 TEST(buffer_ring, multishot_receive_drains_and_refills_with_every_byte_checked) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(16);
   ASSERT_TRUE(ring);
   auto br = register_buffer_ring(*ring, {.group = 3, .entries = 8, .buffer_size = 64});
@@ -84,6 +86,8 @@ TEST(buffer_ring, multishot_receive_drains_and_refills_with_every_byte_checked) 
 }
 
 TEST(buffer_ring, running_dry_surfaces_as_enobufs) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_status); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(16);
   ASSERT_TRUE(ring);
   auto br = register_buffer_ring(*ring, {.group = 1, .entries = 4, .buffer_size = 16});
@@ -140,6 +144,12 @@ TEST(buffer_ring, running_dry_surfaces_as_enobufs) {
 }
 
 TEST(buffer_ring, kernel_allocated_ring_delivers_ids_and_bytes) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
+    GTEST_SKIP() << why;
+  if (const auto why =
+          urine::test::predates({6, 4}, "a kernel-allocated buffer ring (IOU_PBUF_RING_MMAP)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(16);
   ASSERT_TRUE(ring);
   auto br = register_buffer_ring(
@@ -169,6 +179,8 @@ TEST(buffer_ring, kernel_allocated_ring_delivers_ids_and_bytes) {
 }
 
 TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(16);
   ASSERT_TRUE(ring);
   auto br = register_buffer_ring(
@@ -207,6 +219,8 @@ TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
 }
 
 TEST(buffer_ring, a_buffer_goes_back_only_after_its_last_of_more_than_65536_leases) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
+    GTEST_SKIP() << why;
   // One buffer of 65536 + 2 bytes, consumed a byte per receive: 65538 leases on one buffer, the
   // last delivery finishing it. Two leases released must not hand it back to the kernel.
   constexpr std::uint32_t extra = 2;
@@ -266,6 +280,8 @@ TEST(buffer_ring, a_buffer_goes_back_only_after_its_last_of_more_than_65536_leas
 }
 
 TEST(buffer_ring, refusals) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   auto odd = register_buffer_ring(*ring, {.group = 1, .entries = 3});

@@ -179,6 +179,9 @@ TEST(personality, requests_run_with_the_saved_credentials) {
 }
 
 TEST(restrictions, only_the_allowed_runs) {
+  if (const auto why = urine::test::lacks(setup_flags::submit_all | setup_flags::r_disabled);
+      !why.empty())
+    GTEST_SKIP() << why;
   // SUBMIT_ALL: the refused SQEs must not stop the batch.
   auto ring = plain_ring::create(setup{.entries = 8, .disabled = true, .submit_all = true});
   ASSERT_TRUE(ring) << ring.error().message();
@@ -318,6 +321,12 @@ TEST(iowq, affinity_reaches_the_workers) {
 }
 
 TEST(ring_fds, a_registered_index_reaches_the_ring) {
+  if (const auto why = urine::test::lacks(register_opcode::register_ring_fds); !why.empty())
+    GTEST_SKIP() << why;
+  if (const auto why = urine::test::predates(
+          {6, 3}, "reaching a ring by its registered index (IORING_REGISTER_USE_REGISTERED_RING)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   auto index = register_ring_fd(*ring);
@@ -349,6 +358,8 @@ TEST(ring_fds, a_registered_index_reaches_the_ring) {
 }
 
 TEST(sync_cancel, cancels_a_pending_read) {
+  if (const auto why = urine::test::lacks(register_opcode::register_sync_cancel); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   int p[2];
@@ -382,6 +393,8 @@ TEST(sync_cancel, cancels_a_pending_read) {
 }
 
 TEST(clock, waits_are_measured_on_the_registered_clock) {
+  if (const auto why = urine::test::lacks(register_opcode::register_clock); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   ASSERT_TRUE(set_wait_clock(*ring, wait_clock::boottime).has_value());
@@ -403,6 +416,8 @@ abi::kernel_timespec clock_now(clockid_t clock, std::chrono::nanoseconds ahead) 
 }
 
 TEST(clock, absolute_deadlines_are_read_on_the_registered_clock) {
+  if (const auto why = urine::test::lacks(register_opcode::register_clock); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   ASSERT_TRUE(set_wait_clock(*ring, wait_clock::boottime).has_value());
@@ -431,6 +446,8 @@ TEST(clock, absolute_deadlines_are_read_on_the_registered_clock) {
 }
 
 TEST(send_msg_ring, posts_into_a_ring_without_one) {
+  if (const auto why = urine::test::lacks(register_opcode::register_send_msg_ring); !why.empty())
+    GTEST_SKIP() << why;
   auto target = plain_ring::create(8);
   ASSERT_TRUE(target);
   ASSERT_TRUE(send_msg_ring(*target, 0xfeed, 77).has_value());
@@ -447,6 +464,8 @@ TEST(send_msg_ring, posts_into_a_ring_without_one) {
 }
 
 TEST(napi, settings_read_back_on_a_loopback_socket) {
+  if (const auto why = urine::test::lacks(register_opcode::register_napi); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   auto [client, server] = urine::test::tcp_pair();
@@ -482,6 +501,9 @@ TEST(napi, settings_read_back_on_a_loopback_socket) {
 }
 
 TEST(zcrx, the_kernel_refusal_is_clear) {
+  if (const auto why = urine::test::lacks(urine::ring<defer_task_run<>, cqe32>::config::flags);
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = urine::ring<defer_task_run<>, cqe32>::create(8);
   ASSERT_TRUE(ring) << ring.error().message();
   const std::size_t size = 16 * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));

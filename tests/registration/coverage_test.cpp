@@ -133,8 +133,9 @@ void settings(plain_ring& ring, answers& a) {
     if (napi) a.record(op::unregister_napi, napi->unregister());
   }
   a.record(op::register_clock, set_wait_clock(ring, wait_clock::boottime));
-  a.record(op::register_send_msg_ring, send_msg_ring(ring, 2, 0));
-  (void)urine::test::reap(ring, 1);
+  const auto posted = send_msg_ring(ring, 2, 0);
+  a.record(op::register_send_msg_ring, posted);
+  if (posted) (void)urine::test::reap(ring, 1);
   a.record(op::register_query, query());
 }
 
@@ -172,10 +173,12 @@ TEST(register_coverage, every_opcode_of_6_18_is_called_and_all_but_zcrx_succeed)
   special_rings(a);
 
   // An opcode the running kernel does not have cannot be required.
-  const auto q = query();
-  const unsigned kernel_has = q ? q->register_opcodes : register_opcode_count_6_18;
-  for (unsigned i = 0; i < register_opcode_count_6_18 && i < kernel_has; ++i) {
+  for (unsigned i = 0; i < register_opcode_count_6_18; ++i) {
     const auto code = static_cast<register_opcode>(i);
+    if (const auto why = urine::test::lacks(code); !why.empty()) {
+      std::cout << why << '\n';
+      continue;
+    }
     const auto it = a.seen().find(code);
     if (it == a.seen().end()) {
       ADD_FAILURE() << "IORING_" << name(code) << " was never called";

@@ -82,7 +82,9 @@ TEST(memlock, refusals_name_the_limit_and_the_cap_ipc_lock_rule) {
   const refusal refusals[] = {{std::atoi(fields[0].c_str()), fields[1]},
                               {std::atoi(fields[2].c_str()), fields[3]}};
   const char* const asked[] = {"IORING_REGISTER_BUFFERS", "IORING_REGISTER_PBUF_RING"};
-  for (std::size_t i = 0; i < 2; ++i) {
+  // Kernels before 6.13 pin a buffer ring's pages without charging them to RLIMIT_MEMLOCK.
+  const bool ring_charged = urine::test::predates({6, 13}, "charging buffer rings").empty();
+  for (std::size_t i = 0; i < (ring_charged ? 2u : 1u); ++i) {
     const auto& [code, message] = refusals[i];
     EXPECT_EQ(code, ENOMEM) << message;
     EXPECT_NE(message.find(asked[i]), std::string::npos) << message;

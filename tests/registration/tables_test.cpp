@@ -4,15 +4,15 @@
 // before the kernel (or relays from it) reading as a diagnosis.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/stat.h>
-#include <sys/uio.h>
 #include <system_error>
-#include <unistd.h>
 #include <vector>
 import urine;
 import urine.test_support;
@@ -27,7 +27,8 @@ using plain_ring = urine::ring<>;
 using urine::test::raw_sqe;
 using urine::test::submit_and_reap;
 
-void prep_read_fixed(abi::sqe& s, int fd, void* addr, std::uint32_t len, std::uint64_t off, fixed_buffer b) {
+void prep_read_fixed(abi::sqe& s, int fd, void* addr, std::uint32_t len, std::uint64_t off,
+                     fixed_buffer b) {
   s.opcode = static_cast<std::uint8_t>(opcode::read_fixed);
   s.fd = fd;
   s.addr = reinterpret_cast<std::uintptr_t>(addr);
@@ -52,9 +53,12 @@ TEST(registered_buffers, read_fixed_lands_in_the_registered_buffer) {
   auto second = buffers->at(1);
   ASSERT_TRUE(second) << second.error().message();
 
-  raw_sqe(*ring, 1, [&](abi::sqe& s) { prep_read_fixed(s, file.get(), memory.data() + 8192 + 100, 4000, 50, *second); });
+  raw_sqe(*ring, 1, [&](abi::sqe& s) {
+    prep_read_fixed(s, file.get(), memory.data() + 8192 + 100, 4000, 50, *second);
+  });
   // Memory outside the named buffer is refused by the kernel: the buffer really is the window.
-  raw_sqe(*ring, 2, [&](abi::sqe& s) { prep_read_fixed(s, file.get(), memory.data(), 100, 0, *second); });
+  raw_sqe(*ring, 2,
+          [&](abi::sqe& s) { prep_read_fixed(s, file.get(), memory.data(), 100, 0, *second); });
   const auto cqes = submit_and_reap(*ring, 2);
   ASSERT_NE(urine::test::find(cqes, 1), nullptr);
   EXPECT_EQ(urine::test::find(cqes, 1)->res, 4000);
@@ -64,6 +68,11 @@ TEST(registered_buffers, read_fixed_lands_in_the_registered_buffer) {
 }
 
 TEST(registered_buffers, tags_are_posted_when_the_kernel_lets_go) {
+  if (const auto why = urine::test::predates(
+          {6, 13},
+          "a tag posted as soon as the kernel lets go of its slot (per-slot resource nodes)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   std::vector<char> a(4096), b(4096), c(4096);
@@ -88,6 +97,8 @@ TEST(registered_buffers, tags_are_posted_when_the_kernel_lets_go) {
 }
 
 TEST(registered_buffers, sparse_table_is_filled_by_update) {
+  if (const auto why = urine::test::lacks(register_opcode::register_buffers2); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   urine::test::temp_dir dir;
@@ -98,8 +109,12 @@ TEST(registered_buffers, sparse_table_is_filled_by_update) {
   std::vector<char> memory(64, '\0');
   const ::iovec iov[1] = {{memory.data(), memory.size()}};
   ASSERT_TRUE(buffers->update(2, iov).has_value());
-  raw_sqe(*ring, 1, [&](abi::sqe& s) { prep_read_fixed(s, file.get(), memory.data(), 64, 0, (*buffers)[2]); });
-  raw_sqe(*ring, 2, [&](abi::sqe& s) { prep_read_fixed(s, file.get(), memory.data(), 64, 0, (*buffers)[0]); });
+  raw_sqe(*ring, 1, [&](abi::sqe& s) {
+    prep_read_fixed(s, file.get(), memory.data(), 64, 0, (*buffers)[2]);
+  });
+  raw_sqe(*ring, 2, [&](abi::sqe& s) {
+    prep_read_fixed(s, file.get(), memory.data(), 64, 0, (*buffers)[0]);
+  });
   const auto cqes = submit_and_reap(*ring, 2);
   EXPECT_EQ(urine::test::find(cqes, 1)->res, 30);
   EXPECT_EQ(std::string(memory.data(), 30), "sparse tables are filled later");
@@ -107,6 +122,13 @@ TEST(registered_buffers, sparse_table_is_filled_by_update) {
 }
 
 TEST(registered_buffers, clone_shares_the_memory_with_another_ring) {
+  if (const auto why = urine::test::lacks(register_opcode::register_clone_buffers); !why.empty())
+    GTEST_SKIP() << why;
+  if (const auto why = urine::test::predates(
+          {6, 13},
+          "cloning a range of buffers (src_off, dst_off, nr of IORING_REGISTER_CLONE_BUFFERS)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto source = plain_ring::create(8);
   auto target = plain_ring::create(8);
   ASSERT_TRUE(source && target);
@@ -121,7 +143,9 @@ TEST(registered_buffers, clone_shares_the_memory_with_another_ring) {
   ASSERT_TRUE(clone) << clone.error().message();
   EXPECT_EQ(clone->size(), 2u);
 
-  raw_sqe(*target, 7, [&](abi::sqe& s) { prep_read_fixed(s, file.get(), memory.data() + 2048, 31, 0, (*clone)[1]); });
+  raw_sqe(*target, 7, [&](abi::sqe& s) {
+    prep_read_fixed(s, file.get(), memory.data() + 2048, 31, 0, (*clone)[1]);
+  });
   const auto cqes = submit_and_reap(*target, 1);
   EXPECT_EQ(cqes[0].res, 31);
   EXPECT_EQ(std::string(memory.data() + 2048, 31), "cloned tables pin nothing twice");
@@ -130,11 +154,13 @@ TEST(registered_buffers, clone_shares_the_memory_with_another_ring) {
   auto again = clone_buffers(*target, *buffers);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error(), std::errc::device_or_resource_busy);
-  EXPECT_NE(again.error().message().find("already has a buffer table"), std::string::npos) << again.error().message();
+  EXPECT_NE(again.error().message().find("already has a buffer table"), std::string::npos)
+      << again.error().message();
   // Out of range of the source table: refused before the kernel.
   auto wide = clone_buffers(*target, *buffers, {.source_offset = 1, .offset = 0, .count = 2});
   ASSERT_FALSE(wide);
-  EXPECT_NE(wide.error().message().find("out of range"), std::string::npos) << wide.error().message();
+  EXPECT_NE(wide.error().message().find("out of range"), std::string::npos)
+      << wide.error().message();
 }
 
 TEST(registered_buffers, bad_input_is_refused_clearly) {
@@ -146,12 +172,14 @@ TEST(registered_buffers, bad_input_is_refused_clearly) {
   auto big = register_buffers(*ring, too_many);
   ASSERT_FALSE(big);
   EXPECT_EQ(big.error(), std::errc::invalid_argument);
-  EXPECT_NE(big.error().message().find("at most 16384"), std::string::npos) << big.error().message();
+  EXPECT_NE(big.error().message().find("at most 16384"), std::string::npos)
+      << big.error().message();
 
   const ::iovec huge[1] = {{memory.data(), std::size_t{3} << 30}};
   auto too_large = register_buffers(*ring, huge);
   ASSERT_FALSE(too_large);
-  EXPECT_NE(too_large.error().message().find("1 GiB"), std::string::npos) << too_large.error().message();
+  EXPECT_NE(too_large.error().message().find("1 GiB"), std::string::npos)
+      << too_large.error().message();
   // Neither reached the kernel: urine's own refusals carry generic codes, the kernel's system ones.
   EXPECT_EQ(big.error().code().category(), std::generic_category());
   EXPECT_EQ(too_large.error().code().category(), std::generic_category());
@@ -166,15 +194,18 @@ TEST(registered_buffers, bad_input_is_refused_clearly) {
 
   auto out_of_range = buffers->at(1);
   ASSERT_FALSE(out_of_range);
-  EXPECT_NE(out_of_range.error().message().find("out of range"), std::string::npos) << out_of_range.error().message();
+  EXPECT_NE(out_of_range.error().message().find("out of range"), std::string::npos)
+      << out_of_range.error().message();
   auto update = buffers->update(1, iov);
   ASSERT_FALSE(update);
-  EXPECT_NE(update.error().message().find("out of range"), std::string::npos) << update.error().message();
+  EXPECT_NE(update.error().message().find("out of range"), std::string::npos)
+      << update.error().message();
 
   ASSERT_TRUE(buffers->unregister().has_value());
   auto again = buffers->unregister();
   ASSERT_FALSE(again);
-  EXPECT_NE(again.error().message().find("nothing is registered"), std::string::npos) << again.error().message();
+  EXPECT_NE(again.error().message().find("nothing is registered"), std::string::npos)
+      << again.error().message();
   EXPECT_FALSE(buffers->registered());
 }
 
@@ -192,7 +223,8 @@ TEST(registered_files, operations_take_the_fixed_file_handles) {
   ASSERT_EQ(files->size(), 2u);
 
   const std::string text = "written through a fixed file";
-  ASSERT_TRUE(ring->push(ops::write<fixed_file>{.file = (*files)[1], .from = text, .offset = 0}, 1));
+  ASSERT_TRUE(
+      ring->push(ops::write<fixed_file>{.file = (*files)[1], .from = text, .offset = 0}, 1));
   auto cqes = submit_and_reap(*ring, 1);
   EXPECT_EQ(cqes[0].res, static_cast<int>(text.size()));
   EXPECT_EQ(urine::test::read_file(dir / "second"), text);
@@ -204,14 +236,21 @@ TEST(registered_files, operations_take_the_fixed_file_handles) {
   auto updated = files->update(0, update);
   ASSERT_TRUE(updated) << updated.error().message();
   EXPECT_EQ(*updated, 2u);
-  ASSERT_TRUE(ring->push(ops::write<fixed_file>{.file = (*files)[1], .from = text, .offset = 0}, 2));
-  ASSERT_TRUE(ring->push(ops::write<fixed_file>{.file = (*files)[0], .from = text, .offset = 0}, 3));
+  ASSERT_TRUE(
+      ring->push(ops::write<fixed_file>{.file = (*files)[1], .from = text, .offset = 0}, 2));
+  ASSERT_TRUE(
+      ring->push(ops::write<fixed_file>{.file = (*files)[0], .from = text, .offset = 0}, 3));
   cqes = submit_and_reap(*ring, 2);
   EXPECT_EQ(urine::test::read_file(dir / "third"), text);
   EXPECT_EQ(urine::test::read_file(dir / "first"), text);
 }
 
 TEST(registered_files, tagged_files_post_their_tag_when_replaced) {
+  if (const auto why = urine::test::predates(
+          {6, 13},
+          "a tag posted as soon as the kernel lets go of its slot (per-slot resource nodes)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   urine::test::temp_dir dir;
@@ -233,6 +272,8 @@ TEST(registered_files, tagged_files_post_their_tag_when_replaced) {
 }
 
 TEST(registered_files, direct_opens_land_in_the_allocation_range) {
+  if (const auto why = urine::test::lacks(register_opcode::register_file_alloc_range); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
   urine::test::temp_dir dir;
@@ -261,7 +302,8 @@ TEST(registered_files, direct_opens_land_in_the_allocation_range) {
   EXPECT_EQ(urine::test::find(cqes, 2)->res, -ENFILE) << "the range is full";
 
   const std::string text = "direct descriptor";
-  ASSERT_TRUE(ring->push(ops::write<fixed_file>{.file = fixed_file(5), .from = text, .offset = 0}, 9));
+  ASSERT_TRUE(
+      ring->push(ops::write<fixed_file>{.file = fixed_file(5), .from = text, .offset = 0}, 9));
   cqes = submit_and_reap(*ring, 1);
   EXPECT_EQ(cqes[0].res, static_cast<int>(text.size()));
   EXPECT_EQ(urine::test::read_file(dir / "y"), text);
@@ -281,16 +323,19 @@ TEST(registered_files, bad_input_is_refused_clearly) {
   ASSERT_TRUE(files) << files.error().message();
   auto twice = register_files(*ring, fds);
   ASSERT_FALSE(twice);
-  EXPECT_NE(twice.error().message().find("already has a file table"), std::string::npos) << twice.error().message();
+  EXPECT_NE(twice.error().message().find("already has a file table"), std::string::npos)
+      << twice.error().message();
 
   EXPECT_FALSE(files->at(2));
   const int one[1] = {f.get()};
   auto past = files->update(2, one);
   ASSERT_FALSE(past);
-  EXPECT_NE(past.error().message().find("out of range"), std::string::npos) << past.error().message();
+  EXPECT_NE(past.error().message().find("out of range"), std::string::npos)
+      << past.error().message();
   auto range = files->set_alloc_range(1, 4);
   ASSERT_FALSE(range);
-  EXPECT_NE(range.error().message().find("not inside the table"), std::string::npos) << range.error().message();
+  EXPECT_NE(range.error().message().find("not inside the table"), std::string::npos)
+      << range.error().message();
   const int closed[1] = {9999};
   auto bad_fd = files->update(0, closed);
   ASSERT_FALSE(bad_fd);
@@ -316,7 +361,8 @@ TEST(registered_files, handle_moves_and_unregisters_once) {
     EXPECT_TRUE(moved.registered());
     auto from_moved = files->unregister();
     ASSERT_FALSE(from_moved);
-    EXPECT_NE(from_moved.error().message().find("moved from"), std::string::npos) << from_moved.error().message();
+    EXPECT_NE(from_moved.error().message().find("moved from"), std::string::npos)
+        << from_moved.error().message();
   }
   // Destruction unregistered the table: registering again works.
   auto files = register_files(*ring, fds);

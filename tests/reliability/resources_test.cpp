@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <map>
 #include <span>
 #include <string>
+#include <vector>
 import urine;
 import urine.test_support;
 
@@ -145,10 +147,17 @@ TEST(reliability_resources, registered_memory_is_held_to_rlimit_memlock) {
       {"limited: ring over the limit", ENOMEM, "RLIMIT_MEMLOCK"},
       {"privileged: over the limit", 0, ""},
   };
+  // Kernels before 6.13 do not charge the ring's own memory to RLIMIT_MEMLOCK.
+  const std::string ring_uncharged = urine::test::predates({6, 13}, "charging a ring's own memory");
+  if (!ring_uncharged.empty()) std::cout << ring_uncharged << ": that step is not checked\n";
   for (const auto& e : expected) {
     if (!privileged && std::string_view(e.step).starts_with("privileged:")) continue;  // not run
     const auto it = seen.find(e.step);
     ASSERT_NE(it, seen.end()) << "the child did not reach: " << e.step << "\n" << text;
+    if (!ring_uncharged.empty() && std::string_view(e.step) == "limited: ring over the limit") {
+      seen.erase(it);
+      continue;
+    }
     EXPECT_EQ(it->second.error, e.error) << e.step << ": " << it->second.message;
     EXPECT_NE(it->second.message.find(e.says), std::string::npos)
         << e.step << ": " << it->second.message;
@@ -169,7 +178,10 @@ TEST(reliability_resources, ten_thousand_rings_with_registrations_leave_nothing_
   urine::test::write_file(dir / "data", content);
   const unique_fd file = urine::test::open_file(dir / "data", O_RDONLY);
   const int fds_table[] = {file.get()};
-  alignas(64) static char fixed_memory[2][piece];
+  // On the heap: a binary's static data may be mapped from its file, and kernels before 6.2
+  // refuse to register file-backed memory (EOPNOTSUPP).
+  std::vector<char> heap(2 * piece);
+  char* const fixed_memory[] = {heap.data(), heap.data() + piece};
   const ::iovec iov[] = {{fixed_memory[0], piece}, {fixed_memory[1], piece}};
 
   const std::size_t fds = urine::test::fd_count();

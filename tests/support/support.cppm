@@ -3,23 +3,24 @@
 // feature. Nothing here mocks the kernel.
 module;
 #include <arpa/inet.h>
-#include <cerrno>
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
-#include <filesystem>
-#include <fstream>
 #include <netinet/in.h>
-#include <string>
-#include <string_view>
-#include <system_error>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <type_traits>
 #include <unistd.h>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 export module urine.test_support;
@@ -58,7 +59,9 @@ class temp_dir {
     std::string pattern =
         (base != nullptr ? std::filesystem::path(base) : std::filesystem::temp_directory_path()) /
         "urine-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::filesystem::filesystem_error("mkdtemp", std::error_code(errno, std::system_category()));
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::filesystem::filesystem_error("mkdtemp",
+                                              std::error_code(errno, std::system_category()));
     path_ = pattern;
   }
   temp_dir(const temp_dir&) = delete;
@@ -68,7 +71,9 @@ class temp_dir {
     std::filesystem::remove_all(path_, ec);
   }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-  [[nodiscard]] std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+  [[nodiscard]] std::filesystem::path operator/(std::string_view name) const {
+    return path_ / name;
+  }
 
  private:
   std::filesystem::path path_;
@@ -78,7 +83,9 @@ class temp_dir {
 inline unique_fd open_file(const std::filesystem::path& p, int flags = O_RDWR | O_CREAT | O_TRUNC,
                            mode_t mode = 0644) {
   const int fd = ::open(p.c_str(), flags | O_CLOEXEC, mode);
-  if (fd < 0) throw std::filesystem::filesystem_error("open", p, std::error_code(errno, std::system_category()));
+  if (fd < 0)
+    throw std::filesystem::filesystem_error("open", p,
+                                            std::error_code(errno, std::system_category()));
   return unique_fd(fd);
 }
 
@@ -97,7 +104,8 @@ inline void write_file(const std::filesystem::path& p, std::string_view contents
 /// `n` bytes of a repeatable pattern that differs at every offset within 251 bytes.
 inline std::string pattern(std::size_t n, unsigned seed = 1) {
   std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + std::size_t{seed} * 7) % 251);
+  for (std::size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>((i * 131 + std::size_t{seed} * 7) % 251);
   return s;
 }
 
@@ -116,7 +124,9 @@ inline void check(int ret, const char* what) {
   if (ret != 0) throw std::system_error(errno, std::system_category(), what);
 }
 
-inline ::sockaddr* as_sockaddr(::sockaddr_in& a) noexcept { return reinterpret_cast<::sockaddr*>(&a); }
+inline ::sockaddr* as_sockaddr(::sockaddr_in& a) noexcept {
+  return reinterpret_cast<::sockaddr*>(&a);
+}
 
 }  // namespace urine::test::socket_detail
 
@@ -131,7 +141,8 @@ inline std::pair<unique_fd, ::sockaddr_in> loopback_socket(int type) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ::socklen_t len = sizeof a;
-  socket_detail::check(::bind(s.get(), socket_detail::as_sockaddr(a), sizeof a), "bind to loopback");
+  socket_detail::check(::bind(s.get(), socket_detail::as_sockaddr(a), sizeof a),
+                       "bind to loopback");
   socket_detail::check(::getsockname(s.get(), socket_detail::as_sockaddr(a), &len), "getsockname");
   return {std::move(s), a};
 }
@@ -149,9 +160,12 @@ inline std::pair<unique_fd, ::sockaddr_in> udp_socket() { return loopback_socket
 /// A connected TCP pair on loopback: {client, server side of accept}.
 inline std::pair<unique_fd, unique_fd> tcp_pair() {
   auto [listener, a] = tcp_listener(1);
-  unique_fd client = socket_detail::checked_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
-  socket_detail::check(::connect(client.get(), socket_detail::as_sockaddr(a), sizeof a), "connect on loopback");
-  unique_fd server = socket_detail::checked_fd(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC), "accept");
+  unique_fd client =
+      socket_detail::checked_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+  socket_detail::check(::connect(client.get(), socket_detail::as_sockaddr(a), sizeof a),
+                       "connect on loopback");
+  unique_fd server = socket_detail::checked_fd(
+      ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC), "accept");
   return {std::move(client), std::move(server)};
 }
 
@@ -164,20 +178,35 @@ inline std::pair<unique_fd, unique_fd> unix_pair() {
 
 /// Run this test program again in a child process with `env_name`=`env_value` set and only the
 /// tests `filter` selects (a --gtest_filter value), its standard output discarded; returns the
-/// child's exit status, or -1 when it did not exit normally. A coverage test runs the rest of its
-/// suite this way and reads what the child recorded.
-inline int rerun_self(const char* env_name, const std::string& env_value, const std::string& filter) {
+/// child's exit status, or -1 when it did not exit normally — killed when it outlives `bound`, so
+/// that a hang in the child is a failure of the caller instead of a hang. A coverage test runs the
+/// rest of its suite this way and reads what the child recorded.
+inline int rerun_self(const char* env_name, const std::string& env_value, const std::string& filter,
+                      std::chrono::seconds bound = std::chrono::seconds(50)) {
   const ::pid_t child = ::fork();
   if (child < 0) throw std::system_error(errno, std::system_category(), "fork");
   if (child == 0) {
     ::setenv(env_name, env_value.c_str(), 1);
     const std::string filter_arg = "--gtest_filter=" + filter;
-    if (const int quiet = ::open("/dev/null", O_WRONLY | O_CLOEXEC); quiet >= 0) ::dup2(quiet, STDOUT_FILENO);
+    if (const int quiet = ::open("/dev/null", O_WRONLY | O_CLOEXEC); quiet >= 0)
+      ::dup2(quiet, STDOUT_FILENO);
     ::execl("/proc/self/exe", "rerun", filter_arg.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  const auto deadline = std::chrono::steady_clock::now() + bound;
   int status = 0;
-  if (::waitpid(child, &status, 0) != child) throw std::system_error(errno, std::system_category(), "waitpid");
+  for (;;) {
+    const ::pid_t ended = ::waitpid(child, &status, WNOHANG);
+    if (ended == child) break;
+    if (ended < 0) throw std::system_error(errno, std::system_category(), "waitpid");
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(child, SIGKILL);
+      if (::waitpid(child, &status, 0) != child)
+        throw std::system_error(errno, std::system_category(), "waitpid");
+      return -1;
+    }
+    ::usleep(20'000);
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -197,7 +226,8 @@ struct child_end {
 template <class Body>
 child_end run_in_child(Body&& body, unsigned bound_seconds = 10) {
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe2");
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw std::system_error(errno, std::system_category(), "pipe2");
   unique_fd from_child(pipe_fds[0]), to_parent(pipe_fds[1]);
   const ::pid_t child = ::fork();
   if (child < 0) throw std::system_error(errno, std::system_category(), "fork");
@@ -214,7 +244,8 @@ child_end run_in_child(Body&& body, unsigned bound_seconds = 10) {
   for (::ssize_t n; (n = ::read(from_child.get(), chunk, sizeof chunk)) > 0;)
     end.output.append(chunk, static_cast<std::size_t>(n));
   int status = 0;
-  if (::waitpid(child, &status, 0) != child) throw std::system_error(errno, std::system_category(), "waitpid");
+  if (::waitpid(child, &status, 0) != child)
+    throw std::system_error(errno, std::system_category(), "waitpid");
   if (WIFEXITED(status)) {
     end.exited = true;
     end.code = WEXITSTATUS(status);
@@ -237,7 +268,8 @@ inline std::size_t fd_count() {
 inline std::size_t mapping_count() {
   std::ifstream maps("/proc/self/maps");
   std::size_t n = 0;
-  for (std::string line; std::getline(maps, line);) n += line.find("[io_uring]") != std::string::npos;
+  for (std::string line; std::getline(maps, line);)
+    n += line.find("[io_uring]") != std::string::npos;
   return n;
 }
 
@@ -266,22 +298,70 @@ inline std::string lacks(opcode op) {
          std::to_string(info.since.major) + "." + std::to_string(info.since.minor) + ")";
 }
 
-/// Empty when the kernel accepts every flag in `flags` at setup; otherwise the reason to skip.
-inline std::string lacks(setup_flags flags) {
-  const kernel_support k = query_kernel_support();
-  if (k.known && (flags & ~k.setup) == setup_flags::none) return {};
-  if (!k.known) {
-    abi::params p{};
-    p.flags = bits(flags);
-    const int fd = abi::io_uring_setup(4, &p);
-    if (fd >= 0) {
-      ::close(fd);
-      return {};
-    }
-  }
-  return "kernel lacks IORING_SETUP_" + describe(k.known ? flags & ~k.setup : flags);
+/// Whether a throwaway ring with `flags` is created.
+inline bool setup_accepts(setup_flags flags) {
+  abi::params p{};
+  p.flags = bits(flags);
+  p.cq_entries = 8;  // what CQSIZE asks for; ignored without it
+  const int fd = abi::io_uring_setup(4, &p);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
 }
 
+/// Empty when the kernel accepts every flag in `flags` at setup; otherwise the reason to skip,
+/// naming only the flags the kernel lacks. Without QUERY (before 6.18) by trying: each flag
+/// refused alone is lacking unless it goes through beside the others that are not (a flag that
+/// needs a partner, as DEFER_TASKRUN needs SINGLE_ISSUER); when none is, the set is named whole.
+inline std::string lacks(setup_flags flags) {
+  const kernel_support k = query_kernel_support();
+  if (k.known) {
+    if ((flags & ~k.setup) == setup_flags::none) return {};
+    return "kernel lacks IORING_SETUP_" + describe(flags & ~k.setup);
+  }
+  if (setup_accepts(flags)) return {};
+  setup_flags refused_alone = setup_flags::none;
+  for (std::uint32_t bit = 1; bit != 0; bit <<= 1) {
+    const auto f = setup_flags(bit);
+    if ((flags & f) != setup_flags::none && !setup_accepts(f)) refused_alone |= f;
+  }
+  setup_flags lacking = setup_flags::none;
+  for (std::uint32_t bit = 1; bit != 0; bit <<= 1) {
+    const auto f = setup_flags(bit);
+    if ((refused_alone & f) != setup_flags::none && !setup_accepts((flags & ~refused_alone) | f))
+      lacking |= f;
+  }
+  return "kernel lacks IORING_SETUP_" + describe(lacking != setup_flags::none ? lacking : flags) +
+         " (found by trying)";
+}
+
+/// Empty when the kernel implements register opcode `op`; otherwise the reason a test skips.
+/// Asked through QUERY where the kernel answers it (6.18); before that no call tells an unknown
+/// opcode from a refused argument (both EINVAL), so the running kernel's version (uname) is
+/// compared with the opcode's first kernel, and the reason says which way it was found.
+inline std::string lacks(register_opcode op) {
+  const auto version = [](kernel_version v) {
+    return std::to_string(v.major) + "." + std::to_string(v.minor);
+  };
+  const std::string what =
+      "kernel lacks IORING_" + std::string(name(op)) + " (since " + version(since(op)) + ")";
+  const kernel_support k = query_kernel_support();
+  if (k.known)
+    return static_cast<unsigned>(op) < k.register_opcodes ? std::string() : what + ", by QUERY";
+  const kernel_version running = running_kernel();
+  if (running == kernel_version{} || !(running < since(op))) return {};
+  return what + ", by version: this kernel is " + version(running);
+}
+
+/// Empty when the running kernel is `needed` or newer; otherwise the reason a test skips, naming
+/// what came with that kernel. For behaviours no call can probe.
+inline std::string predates(kernel_version needed, std::string_view what) {
+  const kernel_version running = running_kernel();
+  if (running == kernel_version{} || !(running < needed)) return {};
+  return std::string(what) + " needs kernel " + std::to_string(needed.major) + "." +
+         std::to_string(needed.minor) + " (this kernel is " + std::to_string(running.major) + "." +
+         std::to_string(running.minor) + ")";
+}
 
 /// Empty when the kernel registers ring fds (IORING_REGISTER_RING_FDS, 5.18) — what the
 /// registered_ring_fd policy needs; otherwise the reason a test skips.
@@ -296,8 +376,8 @@ inline std::string lacks_registered_ring_fds() {
     const int ret = abi::io_uring_register(
         fd, static_cast<std::uint32_t>(register_opcode::register_ring_fds), &update, 1);
     if (ret == 1)
-      (void)abi::io_uring_register(fd, static_cast<std::uint32_t>(register_opcode::unregister_ring_fds),
-                                   &update, 1);
+      (void)abi::io_uring_register(
+          fd, static_cast<std::uint32_t>(register_opcode::unregister_ring_fds), &update, 1);
     ::close(fd);
     return ret == 1;
   }();
@@ -322,7 +402,8 @@ inline nop_support probe_nops() {
       if (!r->wait_for(2, std::chrono::milliseconds(10))) break;
     r->for_each_cqe([&](auto c) {
       if (c.user_data().value() == 1) found.inject = c.result() == -EXDEV;
-      if (c.user_data().value() == 2) found.big = c.result() == 0 && c.extra()[0] == 7 && c.extra()[1] == 9;
+      if (c.user_data().value() == 2)
+        found.big = c.result() == 0 && c.extra()[0] == 7 && c.extra()[1] == 9;
     });
     return found;
   }();
@@ -330,7 +411,8 @@ inline nop_support probe_nops() {
 }
 /// Empty when NOPs inject results; otherwise the reason a test skips.
 inline std::string lacks_nop_inject() {
-  return probe_nops().inject ? std::string() : "kernel ignores IORING_NOP_INJECT_RESULT (newer than 6.1)";
+  return probe_nops().inject ? std::string()
+                             : "kernel ignores IORING_NOP_INJECT_RESULT (newer than 6.1)";
 }
 /// Empty when 32-byte NOPs carry extras; otherwise the reason a test skips.
 inline std::string lacks_nop32() {
