@@ -13,6 +13,7 @@
 #include <span>
 #include <stop_token>
 #include <vector>
+#include "pipe.hpp"
 import urine;
 import urine.test_support;
 
@@ -70,9 +71,7 @@ task<void> round(rt_type& rt, int pipe_in, std::span<std::stop_source> stops, in
 }
 
 TEST(async_allocations, steady_state_allocates_nothing) {
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  test::unique_fd in(p[0]), out(p[1]);
+  auto [in, out] = test::make_pipe<test::unique_fd>();
   // A CQ smaller than the work, so parking is part of the steady state too.
   rt_type rt(setup{.entries = 16, .cq_entries = 32});
   constexpr std::size_t tasks = 64;

@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "pipe.hpp"
 import urine;
 import urine.test_support;
 
@@ -27,11 +28,7 @@ using namespace std::chrono_literals;
 using async::task;
 using rt_type = async::runtime<>;
 
-std::pair<test::unique_fd, test::unique_fd> make_pipe() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) throw std::system_error(errno, std::system_category(), "pipe2");
-  return {test::unique_fd(p[0]), test::unique_fd(p[1])};
-}
+auto make_pipe() { return test::make_pipe<test::unique_fd>(); }
 
 TEST(async_cancel, a_stop_requested_before_submission_cancels_without_the_kernel) {
   rt_type rt;

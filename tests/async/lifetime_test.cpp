@@ -10,6 +10,7 @@
 #include <coroutine>
 #include <span>
 #include <stop_token>
+#include "pipe.hpp"
 import urine;
 import urine.test_support;
 
@@ -68,9 +69,7 @@ task<void> start_and_leave(rt_type& rt, int fd, int listener, const ::sockaddr_i
 }
 
 TEST(async_lifetime, destroying_a_runtime_with_suspended_tasks_leaks_nothing) {
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  test::unique_fd in(p[0]), out(p[1]);
+  auto [in, out] = test::make_pipe<test::unique_fd>();
   auto [listener, addr] = test::tcp_listener();
   test::unique_fd client;
   const std::size_t fds = test::fd_count(), maps = test::mapping_count();

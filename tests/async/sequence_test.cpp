@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <vector>
+#include "pipe.hpp"
 import urine;
 import urine.test_support;
 
@@ -159,12 +160,8 @@ TEST(async_sequence, multishot_poll_and_read_multishot_yield_and_close_drains) {
   rt_type rt;
   auto buffers = register_buffer_ring(rt.ring(), {.group = 6, .entries = 8, .buffer_size = 64});
   ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  test::unique_fd in(p[0]), out(p[1]);
-  int q[2];
-  ASSERT_EQ(::pipe2(q, O_CLOEXEC), 0);
-  test::unique_fd poll_in(q[0]), poll_out(q[1]);
+  auto [in, out] = test::make_pipe<test::unique_fd>();
+  auto [poll_in, poll_out] = test::make_pipe<test::unique_fd>();
   rt.run([](rt_type& rt, buffer_ring& buffers, int in, int out, int poll_in,
             int poll_out) -> task<void> {
     auto reads = async::multishot(rt, ops::read_multishot{.file = in, .group = buffer_group{6}},

@@ -10,6 +10,7 @@
 #include <span>
 #include <stop_token>
 #include <system_error>
+#include "pipe.hpp"
 import urine;
 import urine.test_support;
 
@@ -21,32 +22,30 @@ using async::task;
 using rt_type = async::runtime<>;
 using clock_type = std::chrono::steady_clock;
 
+/// One byte read from `fd`, bounded by `limit`.
+task<rt_type::result_type> read_within(rt_type& rt, int fd, char& byte,
+                                       std::chrono::nanoseconds limit) {
+  co_return co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, limit);
+}
+
 TEST(async_time, with_timeout_fires_on_an_operation_that_does_not_complete) {
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  test::unique_fd in(p[0]), out(p[1]);
+  auto [in, out] = test::make_pipe<test::unique_fd>();
   rt_type rt;
   const auto start = clock_type::now();
   char byte = 0;
-  auto r = rt.run([](rt_type& rt, int fd, char& byte) -> task<rt_type::result_type> {
-    co_return co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, 30ms);
-  }(rt, in.get(), byte));
+  auto r = rt.run(read_within(rt, in.get(), byte, 30ms));
   EXPECT_EQ(r.raw(), -ETIME) << r.error().message();
   EXPECT_GE(clock_type::now() - start, 30ms);
   EXPECT_EQ(rt.in_flight(), 0u) << "both CQEs (operation and timer) collected";
 }
 
 TEST(async_time, with_timeout_does_not_fire_when_the_operation_completes_first) {
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  test::unique_fd in(p[0]), out(p[1]);
+  auto [in, out] = test::make_pipe<test::unique_fd>();
   ASSERT_EQ(::write(out.get(), "x", 1), 1);
   rt_type rt;
   const auto start = clock_type::now();
   char byte = 0;
-  auto r = rt.run([](rt_type& rt, int fd, char& byte) -> task<rt_type::result_type> {
-    co_return co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, 10s);
-  }(rt, in.get(), byte));
+  auto r = rt.run(read_within(rt, in.get(), byte, 10s));
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(*r, 1);
   EXPECT_EQ(byte, 'x');

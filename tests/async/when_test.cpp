@@ -11,6 +11,7 @@
 #include <string>
 #include <system_error>
 #include <tuple>
+#include "pipe.hpp"
 import urine;
 import urine.test_support;
 
@@ -35,9 +36,7 @@ TEST(async_when, when_all_resumes_with_every_result) {
 }
 
 TEST(async_when, when_any_picks_the_first_and_cancels_the_others) {
-  int p[2];
-  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  test::unique_fd in(p[0]), out(p[1]);
+  auto [in, out] = test::make_pipe<test::unique_fd>();
   rt_type rt;
   char byte = 0;
   const auto start = std::chrono::steady_clock::now();
