@@ -134,10 +134,10 @@ class [[nodiscard]] task {
 class scope {
  public:
   /// A scope whose tasks start from `queue` (a runtime's run queue).
-  explicit scope(detail::node_queue& queue) noexcept : queue_(&queue) {}
+  inline explicit scope(detail::node_queue& queue) noexcept : queue_(&queue) {}
   scope(const scope&) = delete;
   scope& operator=(const scope&) = delete;
-  ~scope() { destroy_all(); }
+  inline ~scope() { destroy_all(); }
 
   /// Hand `t` to the scope; it starts from the run loop.
   inline void spawn(task<void> t) noexcept { adopt(t.release()); }
