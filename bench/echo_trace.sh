@@ -96,7 +96,7 @@ count() {
         next
       }
       if (ev == "ipi:ipi_send_cpu") {  # charged to the side that receives it
-        who = side($1, pid); if (who == "" && $1 ~ /^iou-/) who = "s"
+        who = side($1, pid)  # io-wq workers carry the pid of their process
         if (who != "") n[who == "s" ? "c" : "s", "ipi"]++
         next
       }
@@ -106,7 +106,7 @@ count() {
         next
       }
       if (ev == "io_uring:io_uring_task_work_run") {
-        who = side($1, pid); if (who == "" && $1 ~ /^iou-/) who = "s"
+        who = side($1, pid)  # io-wq workers carry the pid of their process
         if (who != "") n[who, "twrun"]++
         next
       }
