@@ -38,6 +38,7 @@ enum class ring_errc {
 /// equal to std::errc::function_not_supported). Cold code: defined in errors.cpp.
 [[nodiscard]] const std::error_category& ring_category() noexcept;
 
+/// A ring_errc as a std::error_code in ring_category().
 [[nodiscard]] inline std::error_code make_error_code(ring_errc e) noexcept {
   return {static_cast<int>(e), ring_category()};
 }
