@@ -4,7 +4,10 @@
 // One loop, several configurations of what the kernel offers, each a variant of its own so that
 // echo_trace.sh and echo_matrix.sh can measure what each step costs or saves:
 //   regfd          a plain ring with its descriptor registered for io_uring_enter
-//   defer          + SINGLE_ISSUER | DEFER_TASKRUN: completions are produced when the server waits
+//   coop           regfd + COOP_TASKRUN: task work waits for the server's next entry into the
+//                  kernel instead of interrupting it from another CPU (to compare with defer)
+//   defer          regfd + SINGLE_ISSUER | DEFER_TASKRUN: completions are produced when the server
+//                  waits
 //   direct         + accepted sockets as direct descriptors (multishot accept into the file table,
 //                  recv/send on the fixed file, no per-request descriptor lookup and reference)
 //   sized          + a buffer ring of two buffers per connection (echo::buffers_for) instead of
@@ -155,6 +158,7 @@ bench::outcome urine_echo(const bench::params& prm) {
 }
 
 using regfd_ring = ring<registered_ring_fd>;
+using coop_ring = ring<registered_ring_fd, coop_task_run<>>;
 using defer_ring = ring<registered_ring_fd, defer_task_run<>>;
 
 constexpr tuning plain{};
@@ -166,6 +170,7 @@ constexpr tuning sized_poll_first{
 
 const bench::registrar echo_cases[] = {
     bench::registrar{{"echo", "urine", "regfd", "regfd", urine_echo<regfd_ring, plain>}},
+    bench::registrar{{"echo", "urine", "coop", "regfd", urine_echo<coop_ring, plain>}},
     bench::registrar{{"echo", "urine", "defer", "regfd", urine_echo<defer_ring, plain>}},
     bench::registrar{{"echo", "urine", "direct", "regfd", urine_echo<defer_ring, direct>}},
     bench::registrar{{"echo", "urine", "sized", "regfd", urine_echo<defer_ring, sized>}},
