@@ -66,9 +66,15 @@ export namespace urine::test {
 using ring_configs =
     ::testing::Types<ring<>, ring<sqe128, cqe32>, ring<defer_task_run<>>, ring<sqpoll>>;
 
-/// The fixture of every typed suite (each suite names it through an alias of its own).
+/// The fixture of every typed suite (each suite names it through an alias of its own): skips,
+/// with the reason, a configuration whose setup flags the kernel lacks.
 template <class R>
-class on_rings : public ::testing::Test {};
+class on_rings : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (const auto why = lacks(R::config::flags); !why.empty()) GTEST_SKIP() << why;
+  }
+};
 
 /// A ring of type R, or an exception (which fails the test with the kernel's reason).
 template <class R = ring<>>
