@@ -37,7 +37,7 @@
 set -eu
 
 bench=build/net/bench/urine-bench
-servers="urine:regfd urine:defer urine:direct urine:minwait urine:pollfirst liburing:regfd raw:regfd epoll:default"
+servers="urine:regfd urine:coop urine:defer urine:direct urine:sized urine:minwait urine:pollfirst liburing:regfd raw:regfd epoll:default"
 connections="16"
 sizes="64 4096"
 ops=20000

@@ -117,9 +117,11 @@ bench::outcome urine_echo(const bench::params& prm) {
         const std::uint64_t ud = c.user_data().value();
         const int fd = echo::fd_of(ud);
         const int res = c.result();
-        if (ud == closing_tag) {
-          if (res < 0) t.fail("close", res);
-          return;
+        if constexpr (T.direct) {
+          if (ud == closing_tag) {
+            if (res < 0) t.fail("close", res);
+            return;
+          }
         }
         switch (echo::kind_of(ud)) {
           case echo::kind::accept:
