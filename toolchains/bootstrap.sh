@@ -9,7 +9,7 @@ set -euo pipefail
 readonly packages=(
   clang-19 clang-tools-19 clang-tidy-19 clang-format-19 clangd-19 libclang-rt-19-dev lld-19
   ninja-build libgtest-dev libgmock-dev libbenchmark-dev liburing-dev
-  valgrind git pkg-config python3
+  valgrind git pkg-config python3 libasio-dev
 )
 readonly min_cmake=3.28
 
