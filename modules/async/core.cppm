@@ -61,16 +61,17 @@ struct big_extra {
 export namespace urine::async::detail {
 
 /// A coroutine (or a combinator's child) waiting in the runtime's run queue. `notify`, when set,
-/// is called instead of resuming `handle`: combinators learn of a child's end that way.
+/// is called instead of resuming `handle`: combinators learn of a child's end that way, and it
+/// returns the coroutine to run next (the parent once every child has ended, else a no-op).
 struct ready_node {
   ready_node* next = nullptr;
   std::coroutine_handle<> handle;
-  void (*notify)(ready_node*) noexcept = nullptr;
+  std::coroutine_handle<> (*notify)(ready_node*) noexcept = nullptr;
   void* context = nullptr;  ///< for notify: the combinator
 
   inline void run() noexcept {
     if (notify != nullptr)
-      notify(this);
+      notify(this).resume();
     else
       handle.resume();
   }

@@ -593,7 +593,8 @@ class operation : private detail::operation_header {
   // ---- the child protocol of combinators -------------------------------------------------------
 
   /// Start as a combinator's child: when done, `notify(this node)` runs from the run loop.
-  inline void start_child(void (*notify_fn)(detail::ready_node*) noexcept, void* ctx) noexcept {
+  inline void start_child(std::coroutine_handle<> (*notify_fn)(detail::ready_node*) noexcept,
+                          void* ctx) noexcept {
     notify = notify_fn;
     context = ctx;
     cancellable_ = true;

@@ -9,7 +9,9 @@ module;
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <utility>
+#include <variant>
 export module urine.async:task;
 import :frame_allocator;
 import :core;
@@ -35,8 +37,9 @@ struct promise_base {
   std::coroutine_handle<> continuation;  ///< who awaits this task
   scope* owner = nullptr;                ///< the scope of a spawned task
   scope_link link;
-  ready_node start;   ///< queued on spawn, so the task starts from the run loop
-  post_request post;  ///< when posted to another runtime
+  ready_node start;                  ///< queued on spawn, so the task starts from the run loop
+  post_request post;                 ///< when posted to another runtime
+  ready_node* completion = nullptr;  ///< as a combinator's child: told at the end instead
   std::exception_ptr exception;
 
   static inline void* operator new(std::size_t n) { return frame_allocator::allocate(n); }
@@ -116,6 +119,28 @@ class [[nodiscard]] task {
   awaiter operator co_await() && noexcept { return awaiter{h_}; }
   awaiter operator co_await() & noexcept { return awaiter{h_}; }
 
+  // ---- the child protocol of combinators (when_all, when_any) ----------------------------------
+
+  /// Start as a combinator's child: the task runs now, and when it ends `notify` says what runs
+  /// next. A task has no cancellation of its own: as a loser of when_any it runs to its end.
+  inline void start_child(std::coroutine_handle<> (*notify_fn)(detail::ready_node*) noexcept,
+                          void* ctx) noexcept {
+    child_node_.notify = notify_fn;
+    child_node_.context = ctx;
+    h_.promise().completion = &child_node_;
+    h_.resume();
+  }
+  inline void cancel() noexcept {}
+  /// The finished task's result; void becomes std::monostate, so results fit in a tuple.
+  [[nodiscard]] inline auto take_result() {
+    if constexpr (std::is_void_v<T>) {
+      take_result(h_);
+      return std::monostate{};
+    } else {
+      return take_result(h_);
+    }
+  }
+
   /// The result of a finished task: its value, or its exception rethrown.
   static inline T take_result(handle_type h) {
     promise_type& p = h.promise();
@@ -125,6 +150,7 @@ class [[nodiscard]] task {
 
  private:
   handle_type h_;
+  detail::ready_node child_node_;
 };
 
 /// Where spawned tasks live: the scope owns each frame until the task ends (the frame then frees
@@ -217,6 +243,7 @@ inline std::coroutine_handle<> promise_base::final_awaiter::await_suspend(
     std::coroutine_handle<Promise> h) noexcept {
   promise_base& p = h.promise();
   if (p.continuation) return p.continuation;
+  if (p.completion != nullptr) return p.completion->notify(p.completion);
   if (p.owner != nullptr) return p.owner->finished(p, h);
   return std::noop_coroutine();  // a root task (run()): its caller sees it done
 }

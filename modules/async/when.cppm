@@ -1,5 +1,5 @@
-// when_all / when_any over awaitable operations (rt.op(...), with_timeout, sleep_for, or any
-// awaitable with the same child protocol: start_child, cancel, take_result). The children live
+// when_all / when_any over awaitable operations (rt.op(...), with_timeout, sleep_for), tasks, or
+// any awaitable with the same child protocol: start_child, cancel, take_result. The children live
 // inside the combinator's awaiter, which lives in the parent's frame: nothing is allocated. Each
 // child reports its end through the run queue; the parent resumes once every child has ended,
 // so no child's buffer is still in the kernel's hands when it does.
@@ -16,11 +16,12 @@ export namespace urine::async {
 
 /// The child protocol a combinator needs.
 template <class C>
-concept child_awaitable = requires(C& c, void (*fn)(detail::ready_node*) noexcept, void* ctx) {
-  c.start_child(fn, ctx);
-  c.cancel();
-  c.take_result();
-};
+concept child_awaitable =
+    requires(C& c, std::coroutine_handle<> (*fn)(detail::ready_node*) noexcept, void* ctx) {
+      c.start_child(fn, ctx);
+      c.cancel();
+      c.take_result();
+    };
 
 /// What when_any resumes with: the index of the first child to complete, and every child's
 /// result (the losers' too: a loser that completed before its cancel took effect delivers what
@@ -41,12 +42,15 @@ class combinator {
   combinator(combinator&& o) noexcept : children_(std::move(o.children_)) {}
 
   inline bool await_ready() const noexcept { return false; }
-  inline void await_suspend(std::coroutine_handle<> parent) noexcept {
+  inline bool await_suspend(std::coroutine_handle<> parent) noexcept {
     parent_ = parent;
-    remaining_ = sizeof...(Children);
+    // One more than the children while they start: a child that ends at once (a task that
+    // never suspends) cannot resume the parent before it has finished suspending.
+    remaining_ = sizeof...(Children) + 1;
     start(std::index_sequence_for<Children...>{});
+    return --remaining_ != 0;
   }
-  inline auto await_resume() noexcept {
+  inline auto await_resume() {
     auto results = take(std::index_sequence_for<Children...>{});
     if constexpr (Any)
       return std::apply(
@@ -66,7 +70,7 @@ class combinator {
     (std::get<I>(children_).start_child(&child_done<I>, this), ...);
   }
   template <std::size_t... I>
-  inline auto take(std::index_sequence<I...>) noexcept {
+  inline auto take(std::index_sequence<I...>) {
     return std::tuple{std::get<I>(children_).take_result()...};
   }
   template <std::size_t... I>
@@ -75,7 +79,7 @@ class combinator {
   }
 
   template <std::size_t I>
-  static void child_done(ready_node* n) noexcept {
+  static std::coroutine_handle<> child_done(ready_node* n) noexcept {
     auto* self = static_cast<combinator*>(n->context);
     if constexpr (Any) {
       if (self->winner_ == none) {
@@ -83,7 +87,8 @@ class combinator {
         self->cancel_except(I, std::index_sequence_for<Children...>{});
       }
     }
-    if (--self->remaining_ == 0) self->parent_.resume();
+    if (--self->remaining_ == 0) return self->parent_;
+    return std::noop_coroutine();
   }
 
   std::tuple<Children...> children_;

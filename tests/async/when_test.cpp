@@ -90,4 +90,36 @@ TEST(async_when, losers_holding_provided_buffers_hand_them_back) {
   }
 }
 
+task<int> doubled_after_a_nop(rt_type& rt, int v) {
+  (void)co_await rt.op(ops::nop{});
+  co_return 2 * v;
+}
+
+task<void> nothing() { co_return; }
+
+TEST(async_when, tasks_are_children_too_and_a_task_loser_runs_to_its_end) {
+  rt_type rt;
+  rt.run([](rt_type& rt) -> task<void> {
+    auto [a, b, c] = co_await async::when_all(doubled_after_a_nop(rt, 21), nothing(),
+                                              rt.op(ops::nop{.inject = true, .inject_result = 3}));
+    EXPECT_EQ(a, 42);
+    (void)b;
+    EXPECT_EQ(*c, 3);
+
+    int slow_finished = 0;
+    auto r = co_await async::when_any(doubled_after_a_nop(rt, 5), async::sleep_for(rt, 10s),
+                                      [](rt_type& rt, int& finished) -> task<int> {
+                                        (void)co_await async::sleep_for(rt, 20ms);
+                                        ++finished;
+                                        co_return 7;
+                                      }(rt, slow_finished));
+    EXPECT_EQ(r.index, 0u);
+    EXPECT_EQ(std::get<0>(r.results), 10);
+    EXPECT_EQ(std::get<1>(r.results).error(), std::errc::operation_canceled);
+    EXPECT_EQ(std::get<2>(r.results), 7) << "a task loser is not cancelled: it ran to its end";
+    EXPECT_EQ(slow_finished, 1);
+  }(rt));
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
 }  // namespace
