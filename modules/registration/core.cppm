@@ -110,7 +110,8 @@ export namespace urine::detail {
 
 /// The failure of `op` that the kernel answered with `ret`, said by `text` — unless the kernel
 /// refused with EINVAL and is older than the opcode's first kernel (by uname), when any other
-/// explanation would mislead: then "IORING_REGISTER_X: needs kernel 6.13 (this kernel is 6.1)".
+/// explanation would mislead: then what was asked (`text` up to its explanation, which starts
+/// with ": ") and ": needs kernel 6.13 (this kernel is 6.1)".
 [[nodiscard]] std::unexpected<error> refused(register_opcode op, int ret, std::string text);
 
 /// The handle state every registered resource shares: the ring it belongs to, or none once

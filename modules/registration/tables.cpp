@@ -69,7 +69,9 @@ std::unexpected<error> refused(register_opcode op, int ret, std::string text) {
   const auto version = [](kernel_version v) {
     return std::to_string(v.major) + "." + std::to_string(v.minor);
   };
-  return fail(ret, asked(op) + ": needs kernel " + version(needed) + " (this kernel is " +
+  // What was asked stays (asked() never holds ": "); the explanation after it would mislead.
+  text.resize(std::min(text.size(), text.find(": ")));
+  return fail(ret, std::move(text) + ": needs kernel " + version(needed) + " (this kernel is " +
                        version(running) + ")");
 }
 
@@ -233,9 +235,13 @@ result<registered_buffers> clone_buffers(ring_ref ring, const registered_buffers
     arg.src_fd = static_cast<std::uint32_t>(src.registered_index());
     arg.flags = bits(clone_buffers_flags::src_registered);
   }
-  arg.src_off = range.source_offset;
-  arg.dst_off = range.offset;
-  arg.nr = count;
+  // A whole table goes without a range: 6.12 takes src_off, dst_off and nr for padding that
+  // must be zero, and later kernels read nr 0 as the whole source table.
+  if (range.source_offset != 0 || range.offset != 0 || count != source.size()) {
+    arg.src_off = range.source_offset;
+    arg.dst_off = range.offset;
+    arg.nr = count;
+  }
   const int ret = ring.call(op, &arg, 1);
   if (ret < 0) {
     std::string text = detail::asked(op, count_of(count, "buffer"));

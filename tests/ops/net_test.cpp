@@ -112,6 +112,9 @@ TYPED_TEST(net_io, send_recv_sendmsg_recvmsg_shutdown) {
 }
 
 TEST(net, recv_multishot_with_provided_buffers) {
+  if (const auto why = predates({6, 0}, "a multishot receive (IORING_RECV_MULTISHOT)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [client, server] = tcp_pair();
   provided_pool<8, 64> pool;
@@ -162,6 +165,8 @@ TEST(net, incremental_buffer_ring_reports_buf_more) {
 }
 
 TEST(net, recv_reports_socket_nonempty) {
+  if (const auto why = predates({5, 19}, "IORING_CQE_F_SOCK_NONEMPTY"); !why.empty())
+    GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [client, server] = tcp_pair();
   ASSERT_EQ(::send(client.get(), "0123456789", 10, 0), 10);
@@ -172,6 +177,9 @@ TEST(net, recv_reports_socket_nonempty) {
 }
 
 TEST(net, recvmsg_multishot_parses_source_and_payload) {
+  if (const auto why = predates({6, 0}, "a multishot receive (IORING_RECV_MULTISHOT)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [receiver, raddr] = udp_socket();
   auto [sender, saddr] = udp_socket();
@@ -279,6 +287,9 @@ TEST(net, socket_commands) {
 }
 
 TEST(net, accept_multishot_and_direct) {
+  if (const auto why = predates({5, 19}, "a multishot accept (IORING_ACCEPT_MULTISHOT)");
+      !why.empty())
+    GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [listener, addr] = tcp_listener();
   push(ring, ops::accept{.file = listener.get(), .mode = accept_flags::multishot}, 30);
@@ -350,6 +361,7 @@ TEST(net, recv_zc_is_refused_without_a_zero_copy_queue) {
 }
 
 TEST(net, bad_input_surfaces_as_error_codes) {
+  if (const auto why = lacks(opcode::socket); !why.empty()) GTEST_SKIP() << why;
   auto ring = open_ring();
   auto [client, server] = tcp_pair();
   const std::string x = "x";

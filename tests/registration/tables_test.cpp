@@ -124,11 +124,6 @@ TEST(registered_buffers, sparse_table_is_filled_by_update) {
 TEST(registered_buffers, clone_shares_the_memory_with_another_ring) {
   if (const auto why = urine::test::lacks(register_opcode::register_clone_buffers); !why.empty())
     GTEST_SKIP() << why;
-  if (const auto why = urine::test::predates(
-          {6, 13},
-          "cloning a range of buffers (src_off, dst_off, nr of IORING_REGISTER_CLONE_BUFFERS)");
-      !why.empty())
-    GTEST_SKIP() << why;
   auto source = plain_ring::create(8);
   auto target = plain_ring::create(8);
   ASSERT_TRUE(source && target);
