@@ -68,8 +68,8 @@ outcome run_client(std::uint16_t port, const params& prm) {
   }
   io_uring_buf_ring_init(br);
   for (unsigned bid = 0; bid < buffer_count; ++bid)
-    io_uring_buf_ring_add(br, mem.buffer(bid), mem.buffer_size(), static_cast<unsigned short>(bid), mask,
-                          static_cast<int>(bid));
+    io_uring_buf_ring_add(br, mem.buffer(bid), mem.buffer_size(), static_cast<unsigned short>(bid),
+                          mask, static_cast<int>(bid));
   io_uring_buf_ring_advance(br, static_cast<int>(buffer_count));
 
   std::vector<std::byte> tx(msg);

@@ -112,26 +112,39 @@ std::optional<options> parse(int argc, char** argv) {
     const std::size_t eq = arg.find('=');
     const std::string_view key = arg.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? "" : arg.substr(eq + 1);
-    if (key == "--scenario") o.scenarios = split(value);
-    else if (key == "--impl") o.impls = split(value);
-    else if (key == "--variant") o.variants = split(value);
-    else if (key == "--batch") o.batches = split_numbers(value);
-    else if (key == "--depth") o.depths = split_numbers(value);
-    else if (key == "--fixed") o.fixed = split(value);
-    else if (key == "--connections") o.connections = split_numbers(value);
-    else if (key == "--msg-size") o.msg_sizes = split_numbers(value);
-    else if (key == "--ops") o.ops = std::stoull(std::string(value));
-    else if (key == "--duration") o.duration = std::stod(std::string(value));
-    else if (key == "--runs") o.runs = static_cast<unsigned>(std::stoul(std::string(value)));
-    else if (key == "--format") o.format = value;
-    else if (key == "--file") o.file = value;
-    else if (key == "--direct") o.direct = true;
+    if (key == "--scenario")
+      o.scenarios = split(value);
+    else if (key == "--impl")
+      o.impls = split(value);
+    else if (key == "--variant")
+      o.variants = split(value);
+    else if (key == "--batch")
+      o.batches = split_numbers(value);
+    else if (key == "--depth")
+      o.depths = split_numbers(value);
+    else if (key == "--fixed")
+      o.fixed = split(value);
+    else if (key == "--connections")
+      o.connections = split_numbers(value);
+    else if (key == "--msg-size")
+      o.msg_sizes = split_numbers(value);
+    else if (key == "--ops")
+      o.ops = std::stoull(std::string(value));
+    else if (key == "--duration")
+      o.duration = std::stod(std::string(value));
+    else if (key == "--runs")
+      o.runs = static_cast<unsigned>(std::stoul(std::string(value)));
+    else if (key == "--format")
+      o.format = value;
+    else if (key == "--file")
+      o.file = value;
+    else if (key == "--direct")
+      o.direct = true;
     else if (key == "--pin" && split_numbers(value).size() == 2) {
       const std::vector<unsigned> cpus = split_numbers(value);
       o.server_cpu = static_cast<int>(cpus[0]);
       o.client_cpu = static_cast<int>(cpus[1]);
-    }
-    else {
+    } else {
       std::fprintf(stderr, "%.*s", static_cast<int>(usage.size()), usage.data());
       return std::nullopt;
     }
@@ -152,7 +165,8 @@ constexpr std::size_t offset_count = std::size_t{1} << 16;
 /// Creates the file if it is missing or the wrong size: every block starts with its index.
 bool prepare_read_file(const std::string& path) {
   struct stat st{};
-  if (stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == read_file_size) return true;
+  if (stat(path.c_str(), &st) == 0 && static_cast<std::size_t>(st.st_size) == read_file_size)
+    return true;
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return false;
   std::vector<std::byte> chunk(std::size_t{1} << 20);
@@ -162,7 +176,8 @@ bool prepare_read_file(const std::string& path) {
       const std::uint64_t index = (at + b) / block_size;
       std::memcpy(chunk.data() + b, &index, sizeof index);
     }
-    ok = pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(at)) == static_cast<ssize_t>(chunk.size());
+    ok = pwrite(fd, chunk.data(), chunk.size(), static_cast<off_t>(at)) ==
+         static_cast<ssize_t>(chunk.size());
   }
   close(fd);
   return ok;
@@ -181,7 +196,8 @@ double warm_read_file(const std::string& path) {
     const std::size_t pages = read_file_size / static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     std::vector<unsigned char> in_core(pages);
     if (mincore(map, read_file_size, in_core.data()) == 0)
-      resident = static_cast<double>(std::ranges::count_if(in_core, [](unsigned char c) { return c & 1; })) /
+      resident = static_cast<double>(
+                     std::ranges::count_if(in_core, [](unsigned char c) { return c & 1; })) /
                  static_cast<double>(pages);
     munmap(map, read_file_size);
   }
@@ -260,7 +276,8 @@ outcome run_echo(const bench_case& c, params prm, double& client_cpu) {
   alarm(0);
   char text[512] = {};
   std::size_t got = 0;
-  for (ssize_t n; got < sizeof text - 1 && (n = read(report[0], text + got, sizeof text - 1 - got)) > 0;)
+  for (ssize_t n;
+       got < sizeof text - 1 && (n = read(report[0], text + got, sizeof text - 1 - got)) > 0;)
     got += static_cast<std::size_t>(n);
   close(report[0]);
   int status = 0;
@@ -309,14 +326,16 @@ struct row {
   const point* at;
   const bench_case* c;
   std::uint64_t ops = 0;
-  std::vector<double> rates;  // ops/s of each run
+  std::vector<double> rates;                     // ops/s of each run
   std::vector<double> user_ns, sys_ns, peer_ns;  // CPU nanoseconds per op of each run
   double allocs_per_op = 0;
   double residency = 1;  // read: lowest page-cache residency seen before a run
   std::string error;
   static double median_of(std::vector<double> r) {
     std::ranges::sort(r);
-    return r.empty() ? 0 : r.size() % 2 ? r[r.size() / 2] : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
+    return r.empty()      ? 0
+           : r.size() % 2 ? r[r.size() / 2]
+                          : (r[r.size() / 2 - 1] + r[r.size() / 2]) / 2;
   }
   double median() const { return median_of(rates); }
 };
@@ -344,7 +363,8 @@ std::uint64_t ops_for(const options& o, const bench_case& c, params prm) {
   prm.ops = round(c.scenario == "echo" ? 2000 : std::uint64_t{20000});
   const outcome probe = run_once(c, prm);
   if (!probe.error.empty() || probe.seconds <= 0) return prm.ops;
-  return round(static_cast<std::uint64_t>(static_cast<double>(probe.ops) / probe.seconds * o.duration));
+  return round(
+      static_cast<std::uint64_t>(static_cast<double>(probe.ops) / probe.seconds * o.duration));
 }
 
 std::vector<row> run_point(const options& o, const point& pt, const std::string& read_path) {
@@ -366,12 +386,14 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
       if (!r.error.empty()) continue;
       params prm = pt.prm;
       prm.ops = r.ops;
-      if (pt.scenario == "read" && !o.direct) r.residency = std::min(r.residency, warm_read_file(read_path));
+      if (pt.scenario == "read" && !o.direct)
+        r.residency = std::min(r.residency, warm_read_file(read_path));
       cpu_time cpu;
       double client_cpu = 0;
       const outcome out = run_once(*r.c, prm, &cpu, &client_cpu);
       if (out.error.empty() && out.ops != r.ops) {
-        r.error = "completed " + std::to_string(out.ops) + " of " + std::to_string(r.ops) + " (a result was wrong)";
+        r.error = "completed " + std::to_string(out.ops) + " of " + std::to_string(r.ops) +
+                  " (a result was wrong)";
       } else if (!out.error.empty()) {
         r.error = out.error;
       } else {
@@ -380,7 +402,8 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
         r.user_ns.push_back(cpu.user * 1e9 / ops);
         r.sys_ns.push_back(cpu.sys * 1e9 / ops);
         r.peer_ns.push_back(client_cpu * 1e9 / ops);
-        r.allocs_per_op = std::max(r.allocs_per_op, static_cast<double>(out.allocations) / static_cast<double>(out.ops));
+        r.allocs_per_op = std::max(
+            r.allocs_per_op, static_cast<double>(out.allocations) / static_cast<double>(out.ops));
       }
     }
   }
@@ -390,7 +413,8 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
 /// The median of the liburing/raw/epoll row this urine row is compared with, or 0.
 double peer_median(const std::vector<row>& rows, const row& r, std::string_view impl) {
   for (const row& p : rows)
-    if (p.c->impl == impl && (p.c->variant == r.c->peer || impl == "epoll") && !p.rates.empty()) return p.median();
+    if (p.c->impl == impl && (p.c->variant == r.c->peer || impl == "epoll") && !p.rates.empty())
+      return p.median();
   return 0;
 }
 
@@ -404,7 +428,8 @@ void print(const options& o, const std::vector<row>& rows) {
           "scenario,point,impl,variant,ops_per_run,median_ops_per_s,min_ops_per_s,max_ops_per_s,"
           "allocs_per_op,vs_liburing,vs_raw,vs_epoll,user_ns_per_op,sys_ns_per_op,client_ns_per_op,"
           "residency,error\n");
-    else if (json) std::printf("[\n");
+    else if (json)
+      std::printf("[\n");
     else
       std::printf("%-6s %-22s %-9s %-15s %12s %12s %9s %9s %9s %9s %8s %8s %8s %s\n", "scen",
                   "point", "impl", "variant", "median/s", "min..max%", "alloc/op", "x lib", "x raw",
@@ -451,7 +476,10 @@ void print(const options& o, const std::vector<row>& rows) {
         static char buf[4][16];
         static int k = 0;
         char* b = buf[k++ % 4];
-        if (v > 0) std::snprintf(b, 16, "%.3f", v); else std::snprintf(b, 16, "-");
+        if (v > 0)
+          std::snprintf(b, 16, "%.3f", v);
+        else
+          std::snprintf(b, 16, "-");
         return b;
       };
       char client_cell[16] = "-";
@@ -490,7 +518,8 @@ int main(int argc, char** argv) {
   std::vector<point> points;
   for (const std::string& s : o.scenarios) {
     if (s == "nop") {
-      for (unsigned b : o.batches) points.push_back({s, "B=" + std::to_string(b), params{.batch = b}});
+      for (unsigned b : o.batches)
+        points.push_back({s, "B=" + std::to_string(b), params{.batch = b}});
     } else if (s == "read") {
       for (unsigned d : o.depths)
         for (const std::string& f : o.fixed)
@@ -526,7 +555,8 @@ int main(int argc, char** argv) {
     }
     offsets = random_offsets();
     const unsigned max_depth = *std::ranges::max_element(o.depths);
-    buffers = static_cast<std::byte*>(std::aligned_alloc(4096, std::size_t{max_depth} * block_size));
+    buffers =
+        static_cast<std::byte*>(std::aligned_alloc(4096, std::size_t{max_depth} * block_size));
     for (point& p : points)
       p.prm.read = read_source{read_fd, offsets.data(), offsets.size() - 1, buffers};
   }

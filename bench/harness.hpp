@@ -22,10 +22,10 @@ bool send_all(int fd, const std::byte* data, std::size_t size);
 
 /// A file prepared for the read scenario, and the order in which to read it.
 struct read_source {
-  int fd = -1;                           ///< opened for this run (O_DIRECT with --direct)
+  int fd = -1;                             ///< opened for this run (O_DIRECT with --direct)
   const std::uint64_t* offsets = nullptr;  ///< block-aligned, pseudo-random, same for every impl
-  std::size_t offset_mask = 0;           ///< offsets has offset_mask + 1 entries
-  std::byte* buffers = nullptr;          ///< depth × block_size, page aligned
+  std::size_t offset_mask = 0;             ///< offsets has offset_mask + 1 entries
+  std::byte* buffers = nullptr;            ///< depth × block_size, page aligned
 };
 
 inline constexpr std::uint32_t block_size = 4096;
@@ -39,21 +39,22 @@ inline bool block_ok(const std::byte* buffer, std::uint64_t offset) noexcept {
 
 /// A read completion is right when it read a whole block and the block is the one asked for:
 /// slot `slot` of the batch that started at operation `first` (its buffer is slot × block_size).
-inline bool read_ok(const read_source& src, std::uint64_t first, std::uint64_t slot, int res) noexcept {
+inline bool read_ok(const read_source& src, std::uint64_t first, std::uint64_t slot,
+                    int res) noexcept {
   return res == static_cast<int>(block_size) &&
          block_ok(src.buffers + slot * block_size, src.offsets[(first + slot) & src.offset_mask]);
 }
 
 /// The parameters of one measured run.
 struct params {
-  std::uint64_t ops = 0;     ///< operations (NOPs, reads, echoed messages) to complete
-  unsigned batch = 1;        ///< nop: NOPs per submit; read: reads per submit (queue depth)
-  unsigned connections = 1;  ///< echo
-  unsigned msg_size = 64;    ///< echo: bytes per message
-  bool fixed_files = false;  ///< read: the file as a registered file
+  std::uint64_t ops = 0;       ///< operations (NOPs, reads, echoed messages) to complete
+  unsigned batch = 1;          ///< nop: NOPs per submit; read: reads per submit (queue depth)
+  unsigned connections = 1;    ///< echo
+  unsigned msg_size = 64;      ///< echo: bytes per message
+  bool fixed_files = false;    ///< read: the file as a registered file
   bool fixed_buffers = false;  ///< read: READ_FIXED into registered buffers
   read_source read{};
-  int listen_fd = -1;        ///< echo: a listening socket on 127.0.0.1
+  int listen_fd = -1;  ///< echo: a listening socket on 127.0.0.1
 };
 
 /// What a run reports. The harness fills `seconds` for echo (the client measures).

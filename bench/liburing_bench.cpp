@@ -3,11 +3,11 @@
 // io_uring_cq_advance per batch; the ring fd registered with io_uring_register_ring_fd.
 #include <liburing.h>
 
+#include <sys/uio.h>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <sys/uio.h>
 
 #include "harness.hpp"
 
@@ -42,7 +42,8 @@ struct uring {
     if (int ret = io_uring_queue_init(entries, &ring, 0); ret < 0)
       return "io_uring_queue_init: " + std::string(std::strerror(-ret));
     live = true;
-    if (register_fd && io_uring_register_ring_fd(&ring) != 1) return "io_uring_register_ring_fd failed";
+    if (register_fd && io_uring_register_ring_fd(&ring) != 1)
+      return "io_uring_register_ring_fd failed";
     return {};
   }
 };
@@ -78,12 +79,14 @@ bench::outcome liburing_read(const bench::params& prm) {
   const bench::read_source& src = prm.read;
   int fd = src.fd;
   if (FixedFiles) {
-    if (io_uring_register_files(ring, &src.fd, 1) < 0) return bench::failed("io_uring_register_files failed");
+    if (io_uring_register_files(ring, &src.fd, 1) < 0)
+      return bench::failed("io_uring_register_files failed");
     fd = 0;
   }
   if (FixedBuffers) {
     const iovec iov{src.buffers, std::size_t{depth} * bench::block_size};
-    if (io_uring_register_buffers(ring, &iov, 1) < 0) return bench::failed("io_uring_register_buffers failed");
+    if (io_uring_register_buffers(ring, &iov, 1) < 0)
+      return bench::failed("io_uring_register_buffers failed");
   }
   return bench::measure([&]() -> std::uint64_t {
     std::uint64_t done = 0;
@@ -100,8 +103,9 @@ bench::outcome liburing_read(const bench::params& prm) {
         io_uring_sqe_set_data64(sqe, i);
       }
       if (io_uring_submit_and_wait(ring, depth) != static_cast<int>(depth)) return done;
-      const unsigned passed =
-          reap(ring, [&](const io_uring_cqe& cqe) { return bench::read_ok(src, done, cqe.user_data, cqe.res); });
+      const unsigned passed = reap(ring, [&](const io_uring_cqe& cqe) {
+        return bench::read_ok(src, done, cqe.user_data, cqe.res);
+      });
       done += passed;
       if (passed != depth) return done;
     }
@@ -115,7 +119,8 @@ const bench::registrar nop_plain{{"nop", "liburing", "plain", "plain",
                                   [](const bench::params& p) { return liburing_nop(p, false); }}};
 // Registered files and buffers are compile-time choices here as they are in urine's op types.
 bench::outcome liburing_read_any(const bench::params& p) {
-  if (p.fixed_files) return p.fixed_buffers ? liburing_read<true, true>(p) : liburing_read<true, false>(p);
+  if (p.fixed_files)
+    return p.fixed_buffers ? liburing_read<true, true>(p) : liburing_read<true, false>(p);
   return p.fixed_buffers ? liburing_read<false, true>(p) : liburing_read<false, false>(p);
 }
 const bench::registrar read_regfd{{"read", "liburing", "regfd", "regfd", liburing_read_any}};

@@ -1,6 +1,7 @@
-// liburing's echo server, as its documentation and examples build one: io_uring_prep_multishot_accept,
-// io_uring_prep_recv_multishot with IOSQE_BUFFER_SELECT on a ring registered with
-// io_uring_register_buf_ring, io_uring_prep_send, buffers returned with io_uring_buf_ring_add.
+// liburing's echo server, as its documentation and examples build one:
+// io_uring_prep_multishot_accept, io_uring_prep_recv_multishot with IOSQE_BUFFER_SELECT on a ring
+// registered with io_uring_register_buf_ring, io_uring_prep_send, buffers returned with
+// io_uring_buf_ring_add.
 #include <liburing.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,7 +25,8 @@ bench::outcome liburing_echo(const bench::params& prm) {
     io_uring* r;
     ~exit_ring() { io_uring_queue_exit(r); }
   } guard{&ring};
-  if (io_uring_register_ring_fd(&ring) != 1) return bench::failed("io_uring_register_ring_fd failed");
+  if (io_uring_register_ring_fd(&ring) != 1)
+    return bench::failed("io_uring_register_ring_fd failed");
 
   echo::buffer_memory mem(prm);
   if (!mem.ok()) return bench::failed("buffer memory");
@@ -33,12 +35,13 @@ bench::outcome liburing_echo(const bench::params& prm) {
   reg.ring_addr = reinterpret_cast<std::uintptr_t>(br);
   reg.ring_entries = echo::buffer_count;
   reg.bgid = echo::group;
-  if (io_uring_register_buf_ring(&ring, &reg, 0) < 0) return bench::failed("io_uring_register_buf_ring failed");
+  if (io_uring_register_buf_ring(&ring, &reg, 0) < 0)
+    return bench::failed("io_uring_register_buf_ring failed");
   const int mask = io_uring_buf_ring_mask(echo::buffer_count);
   io_uring_buf_ring_init(br);
   for (unsigned bid = 0; bid < echo::buffer_count; ++bid)
-    io_uring_buf_ring_add(br, mem.buffer(bid), mem.buffer_size(), static_cast<unsigned short>(bid), mask,
-                          static_cast<int>(bid));
+    io_uring_buf_ring_add(br, mem.buffer(bid), mem.buffer_size(), static_cast<unsigned short>(bid),
+                          mask, static_cast<int>(bid));
   io_uring_buf_ring_advance(br, static_cast<int>(echo::buffer_count));
 
   echo::tally t(prm.connections);

@@ -4,17 +4,17 @@
 // out, because without it every submission would also write the SQ index array.
 #include <linux/io_uring.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
 #include <algorithm>
-#include <csignal>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <sys/uio.h>
 
 #include "echo.hpp"
 #include "harness.hpp"
@@ -40,7 +40,9 @@ inline long sys6(long nr, long a1, long a2, long a3, long a4, long a5, long a6) 
 inline std::uint32_t load_acquire(const std::uint32_t* p) {
   return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
-inline void store_release(std::uint32_t* p, std::uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+inline void store_release(std::uint32_t* p, std::uint32_t v) {
+  __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
 
 struct raw_ring {
   int fd = -1;
@@ -82,9 +84,11 @@ struct raw_ring {
       return false;
     };
     p.flags = setup_no_sqarray;
-    fd = static_cast<int>(sys6(__NR_io_uring_setup, entries, reinterpret_cast<long>(&p), 0, 0, 0, 0));
+    fd = static_cast<int>(
+        sys6(__NR_io_uring_setup, entries, reinterpret_cast<long>(&p), 0, 0, 0, 0));
     if (fd < 0) return failed("io_uring_setup: " + std::string(std::strerror(-fd)));
-    if (!(p.features & IORING_FEAT_SINGLE_MMAP)) return failed("kernel lacks IORING_FEAT_SINGLE_MMAP");
+    if (!(p.features & IORING_FEAT_SINGLE_MMAP))
+      return failed("kernel lacks IORING_FEAT_SINGLE_MMAP");
     // One mapping holds both rings; it must cover the larger of the two.
     ring_size = std::max<std::size_t>(p.sq_off.array + p.sq_entries * sizeof(std::uint32_t),
                                       p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe));
@@ -109,7 +113,9 @@ struct raw_ring {
       up.offset = -1u;  // any free slot
       up.data = static_cast<std::uint64_t>(fd);
       const long ret = reg(IORING_REGISTER_RING_FDS, &up, 1);
-      if (ret != 1) return failed("IORING_REGISTER_RING_FDS: " + std::string(std::strerror(static_cast<int>(-ret))));
+      if (ret != 1)
+        return failed("IORING_REGISTER_RING_FDS: " +
+                      std::string(std::strerror(static_cast<int>(-ret))));
       enter_fd = static_cast<int>(up.offset);
       enter_flags = IORING_ENTER_REGISTERED_RING;
     }
@@ -189,13 +195,15 @@ bench::outcome raw_read(const bench::params& prm) {
   int fd = src.fd;
   std::uint8_t sqe_flags = 0;
   if (prm.fixed_files) {
-    if (ring.reg(IORING_REGISTER_FILES, &src.fd, 1) < 0) return bench::failed("IORING_REGISTER_FILES failed");
+    if (ring.reg(IORING_REGISTER_FILES, &src.fd, 1) < 0)
+      return bench::failed("IORING_REGISTER_FILES failed");
     fd = 0;
     sqe_flags = IOSQE_FIXED_FILE;
   }
   if (prm.fixed_buffers) {
     const iovec iov{src.buffers, std::size_t{depth} * bench::block_size};
-    if (ring.reg(IORING_REGISTER_BUFFERS, &iov, 1) < 0) return bench::failed("IORING_REGISTER_BUFFERS failed");
+    if (ring.reg(IORING_REGISTER_BUFFERS, &iov, 1) < 0)
+      return bench::failed("IORING_REGISTER_BUFFERS failed");
   }
   const std::uint8_t opcode = prm.fixed_buffers ? IORING_OP_READ_FIXED : IORING_OP_READ;
   return raw_batches(
@@ -240,7 +248,8 @@ bench::outcome raw_echo(const bench::params& prm) {
     b.bid = bid;
     __atomic_store_n(buf_tail, ++tail, __ATOMIC_RELEASE);
   };
-  for (unsigned bid = 0; bid < echo::buffer_count; ++bid) give_back(static_cast<std::uint16_t>(bid));
+  for (unsigned bid = 0; bid < echo::buffer_count; ++bid)
+    give_back(static_cast<std::uint16_t>(bid));
 
   echo::tally t(prm.connections);
   std::uint32_t submitted = ring.sq_tail;
@@ -253,12 +262,14 @@ bench::outcome raw_echo(const bench::params& prm) {
     return sqe;
   };
   auto arm_recv = [&](int fd) {
-    io_uring_sqe* sqe = arm(IORING_OP_RECV, fd, IORING_RECV_MULTISHOT, echo::tag(echo::kind::recv, fd));
+    io_uring_sqe* sqe =
+        arm(IORING_OP_RECV, fd, IORING_RECV_MULTISHOT, echo::tag(echo::kind::recv, fd));
     sqe->flags = IOSQE_BUFFER_SELECT;
     sqe->buf_group = echo::group;
   };
   return echo::serve(t, [&] {
-    arm(IORING_OP_ACCEPT, prm.listen_fd, IORING_ACCEPT_MULTISHOT, echo::tag(echo::kind::accept, prm.listen_fd));
+    arm(IORING_OP_ACCEPT, prm.listen_fd, IORING_ACCEPT_MULTISHOT,
+        echo::tag(echo::kind::accept, prm.listen_fd));
     while (t.running()) {
       const long ret = ring.submit_and_wait(ring.sq_tail - submitted, 1);
       if (ret < 0) {
@@ -278,13 +289,15 @@ bench::outcome raw_echo(const bench::params& prm) {
             }
             ++t.accepted;
             arm_recv(cqe.res);
-            if (!more && t.accepted < t.connections) arm(IORING_OP_ACCEPT, fd, IORING_ACCEPT_MULTISHOT, ud);
+            if (!more && t.accepted < t.connections)
+              arm(IORING_OP_ACCEPT, fd, IORING_ACCEPT_MULTISHOT, ud);
             break;
           case echo::kind::recv:
             if (cqe.res > 0) {
               const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
               const auto len = static_cast<std::uint32_t>(cqe.res);
-              io_uring_sqe* sqe = arm(IORING_OP_SEND, fd, 0, echo::tag(echo::kind::send, fd, bid, len));
+              io_uring_sqe* sqe =
+                  arm(IORING_OP_SEND, fd, 0, echo::tag(echo::kind::send, fd, bid, len));
               sqe->addr = reinterpret_cast<std::uint64_t>(mem.buffer(bid));
               sqe->len = len;
               sqe->msg_flags = MSG_NOSIGNAL;
@@ -308,10 +321,10 @@ bench::outcome raw_echo(const bench::params& prm) {
   });
 }
 
-const bench::registrar nop_regfd{{"nop", "raw", "regfd", "regfd",
-                                  [](const bench::params& p) { return raw_nop(p, true); }}};
-const bench::registrar nop_plain{{"nop", "raw", "plain", "plain",
-                                  [](const bench::params& p) { return raw_nop(p, false); }}};
+const bench::registrar nop_regfd{
+    {"nop", "raw", "regfd", "regfd", [](const bench::params& p) { return raw_nop(p, true); }}};
+const bench::registrar nop_plain{
+    {"nop", "raw", "plain", "plain", [](const bench::params& p) { return raw_nop(p, false); }}};
 const bench::registrar read_regfd{{"read", "raw", "regfd", "regfd", raw_read}};
 const bench::registrar echo_regfd{{"echo", "raw", "regfd", "regfd", raw_echo}};
 

@@ -2,12 +2,12 @@
 // push typed operations into it, one submit_and_wait per batch, for_each_cqe to reap the batch. The
 // NOP loop is instantiated for each policy set so that what each choice costs shows in the same
 // table.
+#include <sys/uio.h>
 #include <concepts>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
-#include <sys/uio.h>
 
 #include "harness.hpp"
 
@@ -115,7 +115,8 @@ bench::outcome urine_read(const bench::params& prm) {
       }
       if (auto r = ring.submit_and_wait(depth); !r || *r != depth) return done;
       unsigned passed = 0;
-      ring.for_each_cqe([&](auto c) { passed += bench::read_ok(src, done, c.user_data().value(), c.result()); });
+      ring.for_each_cqe(
+          [&](auto c) { passed += bench::read_ok(src, done, c.user_data().value(), c.result()); });
       done += passed;
       if (passed != depth) return done;
     }

@@ -1,12 +1,12 @@
 // urine-cat: concatenate files to standard output, like cat(1), through one io_uring. While one
 // buffer is being written out, the next is already being read into the other.
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <string_view>
 #include <system_error>
-#include <unistd.h>
 import urine;
 
 namespace {
@@ -16,7 +16,9 @@ alignas(4096) char buffers[2][chunk];
 
 using ring_type = urine::ring<>;
 
-void complain(const char* what, int error) { std::fprintf(stderr, "urine-cat: %s: %s\n", what, std::strerror(error)); }
+void complain(const char* what, int error) {
+  std::fprintf(stderr, "urine-cat: %s: %s\n", what, std::strerror(error));
+}
 
 // At most one read (tag 1) and one write (tag 2) are in flight; a completion that arrives while
 // waiting for the other is parked here until asked for.
@@ -77,9 +79,10 @@ bool copy(ring_type& ring, int fd, const char* name) {
 
 int main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--help") {
-    std::puts("Usage: urine-cat [FILE]...\n"
-              "Concatenate FILEs to standard output through io_uring.\n"
-              "With no FILE, or when FILE is -, read standard input.");
+    std::puts(
+        "Usage: urine-cat [FILE]...\n"
+        "Concatenate FILEs to standard output through io_uring.\n"
+        "With no FILE, or when FILE is -, read standard input.");
     return 0;
   }
   auto ring = ring_type::create(8);

@@ -119,15 +119,17 @@ class copier {
     char* at = memory[i] + s.have;
     // The ring has room for two SQEs per slot, so the chain always fits.
     (void)push_chain(
-        ring_, linked{ops::read_fixed{in_, buffer(at, n), fixed_buffer{i}, s.offset + s.have}, 2u * i},
-        linked{ops::write_fixed{out_, const_buffer(at, n), fixed_buffer{i}, s.offset + s.have}, 2u * i + 1});
+        ring_,
+        linked{ops::read_fixed{in_, buffer(at, n), fixed_buffer{i}, s.offset + s.have}, 2u * i},
+        linked{ops::write_fixed{out_, const_buffer(at, n), fixed_buffer{i}, s.offset + s.have},
+               2u * i + 1});
     s.in_flight = 2;
   }
 
   void push_write(std::uint16_t i) {
     slot& s = slot_[i];
-    (void)ring_.push(ops::write_fixed{out_, const_buffer(memory[i] + s.done, s.have - s.done), fixed_buffer{i},
-                                      s.offset + s.done},
+    (void)ring_.push(ops::write_fixed{out_, const_buffer(memory[i] + s.done, s.have - s.done),
+                                      fixed_buffer{i}, s.offset + s.done},
                      2u * i + 1);
     s.in_flight = 1;
   }

@@ -226,13 +226,11 @@ int main(int argc, char** argv) {
       ok = false;
     }
     if (!ok || *end != '\0') {
-      std::fprintf(stderr, "urine-echo-load: bad argument '%s %s'\n%s", argv[i], value,
-                   usage);
+      std::fprintf(stderr, "urine-echo-load: bad argument '%s %s'\n%s", argv[i], value, usage);
       return 1;
     }
   }
-  if (port < 0)
-    return std::fprintf(stderr, "urine-echo-load: --port is required\n%s", usage), 1;
+  if (port < 0) return std::fprintf(stderr, "urine-echo-load: --port is required\n%s", usage), 1;
 
   // One descriptor per connection: more than the usual soft limit of 1024 may be asked for.
   if (::rlimit limit{};

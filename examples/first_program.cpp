@@ -1,6 +1,6 @@
 // A first program: write a file and read it back through one ring, the two linked.
-#include <cstdio>
 #include <fcntl.h>
+#include <cstdio>
 #include <string_view>
 import urine;
 
@@ -15,7 +15,9 @@ int main() {
   (void)ring->push(urine::ops::read{fd, back, 0}, 2);
   (void)ring->submit_and_wait(2);
 
-  ring->for_each_cqe([](auto c) { std::printf("request %llu: %d bytes\n", (unsigned long long)c.user_data().value(), c.result()); });
+  ring->for_each_cqe([](auto c) {
+    std::printf("request %llu: %d bytes\n", (unsigned long long)c.user_data().value(), c.result());
+  });
   std::printf("read back: %s", back);
   return text == back ? 0 : 1;
 }

@@ -22,7 +22,8 @@ std::string since(urine::kernel_version v) {
 
 // One table: a title, then a row per entry with its name, first kernel and answer.
 template <class Table, class Name, class Answer>
-void print_table(const char* title, const char* prefix, const Table& table, Name&& name_of, Answer&& answer) {
+void print_table(const char* title, const char* prefix, const Table& table, Name&& name_of,
+                 Answer&& answer) {
   std::printf("\n%s\n", title);
   std::printf("  %-36s %-7s %s\n", "name", "since", "here");
   unsigned yes = 0;
@@ -58,35 +59,38 @@ int main(int argc, char** argv) {
   std::printf("io_uring on Linux %s — REGISTER_QUERY %s\n", r.kernel_release.c_str(),
               r.queried ? "answered" : "not available (kernel before 6.18): some rows are \"?\"");
 
-  print_table("Request opcodes", "IORING_OP_", urine::opcodes,
-              [](const urine::opcode_info& o) { return o.name; },
-              [&](const urine::opcode_info& o) { return yes_no(r.supports(o.op)); });
+  print_table(
+      "Request opcodes", "IORING_OP_", urine::opcodes,
+      [](const urine::opcode_info& o) { return o.name; },
+      [&](const urine::opcode_info& o) { return yes_no(r.supports(o.op)); });
 
-  print_table("Setup flags", "IORING_SETUP_", urine::setup_flag_table,
-              [](const auto& f) { return f.name; },
-              [&](const auto& f) {
-                if (r.supports(f.value)) return "yes";
-                // Without QUERY these were not tried (they need resources to pass validation).
-                const bool untried = f.value == urine::setup_flags::attach_wq ||
-                                     f.value == urine::setup_flags::no_mmap ||
-                                     f.value == urine::setup_flags::registered_fd_only;
-                return !r.queried && untried ? "?" : "no";
-              });
+  print_table(
+      "Setup flags", "IORING_SETUP_", urine::setup_flag_table, [](const auto& f) { return f.name; },
+      [&](const auto& f) {
+        if (r.supports(f.value)) return "yes";
+        // Without QUERY these were not tried (they need resources to pass validation).
+        const bool untried = f.value == urine::setup_flags::attach_wq ||
+                             f.value == urine::setup_flags::no_mmap ||
+                             f.value == urine::setup_flags::registered_fd_only;
+        return !r.queried && untried ? "?" : "no";
+      });
 
-  print_table("Features (reported by a new ring)", "IORING_FEAT_", urine::feature_table,
-              [](const auto& f) { return f.name; },
-              [&](const auto& f) { return yes_no(r.supports(f.value)); });
+  print_table(
+      "Features (reported by a new ring)", "IORING_FEAT_", urine::feature_table,
+      [](const auto& f) { return f.name; },
+      [&](const auto& f) { return yes_no(r.supports(f.value)); });
 
-  print_table("Enter flags", "IORING_ENTER_", urine::enter_flag_table,
-              [](const auto& f) { return f.name; },
-              [&](const auto& f) { return r.queried ? yes_no(urine::has(r.enter, f.value)) : "?"; });
+  print_table(
+      "Enter flags", "IORING_ENTER_", urine::enter_flag_table, [](const auto& f) { return f.name; },
+      [&](const auto& f) { return r.queried ? yes_no(urine::has(r.enter, f.value)) : "?"; });
 
-  print_table("SQE flags", "IOSQE_", urine::sqe_flag_table,
-              [](const auto& f) { return f.name; },
-              [&](const auto& f) { return r.queried ? yes_no(urine::has(r.sqe, f.value)) : "?"; });
+  print_table(
+      "SQE flags", "IOSQE_", urine::sqe_flag_table, [](const auto& f) { return f.name; },
+      [&](const auto& f) { return r.queried ? yes_no(urine::has(r.sqe, f.value)) : "?"; });
 
-  print_table("Register opcodes", "IORING_", urine::register_opcode_table,
-              [](const auto& f) { return f.name; },
-              [&](const auto& f) { return r.queried ? yes_no(r.supports(f.value)) : "?"; });
+  print_table(
+      "Register opcodes", "IORING_", urine::register_opcode_table,
+      [](const auto& f) { return f.name; },
+      [&](const auto& f) { return r.queried ? yes_no(r.supports(f.value)) : "?"; });
   return 0;
 }

@@ -487,7 +487,8 @@ struct bpf {
 
 // ---- layout pins: sizes and offsets from the kernel's own layout (pahole, x86-64) ----
 namespace urine::abi {
-#define URINE_PIN(type, field, offset) static_assert(offsetof(type, field) == (offset), #type "::" #field)
+#define URINE_PIN(type, field, offset) \
+  static_assert(offsetof(type, field) == (offset), #type "::" #field)
 static_assert(sizeof(sqe) == 64);
 URINE_PIN(sqe, opcode, 0);
 URINE_PIN(sqe, flags, 1);

@@ -3,11 +3,11 @@
 // errno); elsewhere they fall back to libc's syscall(). All return the kernel's value: >= 0 on
 // success, -errno on failure.
 module;
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
-#include <sys/syscall.h>
-#include <unistd.h>
 export module urine.abi:syscalls;
 import :structs;
 
@@ -49,15 +49,13 @@ static_assert(SYS_io_uring_register == urine::abi::detail::nr_io_uring_register)
 
 export namespace urine::abi {
 
-
-
 /// The size io_uring_enter's sigmask argument must declare: the kernel's sigset, not glibc's.
 inline constexpr std::uint32_t kernel_sigset_size = _NSIG / 8;
 
 /// io_uring_setup(2): returns the new ring's fd, or -errno.
 [[gnu::always_inline]] inline int io_uring_setup(std::uint32_t entries, params* p) noexcept {
-  return static_cast<int>(detail::syscall6(detail::nr_io_uring_setup, entries,
-                                           reinterpret_cast<long>(p), 0, 0, 0, 0));
+  return static_cast<int>(
+      detail::syscall6(detail::nr_io_uring_setup, entries, reinterpret_cast<long>(p), 0, 0, 0, 0));
 }
 
 /// io_uring_enter(2) in its extended form: `arg`/`argsz` is a sigset (plain form) or an

@@ -31,7 +31,10 @@ enum class rearm : std::uint8_t {
   always  ///< the next next() submits the request again (unless it ended with end of stream)
 };
 
+/// How a sequence behaves at its ends: whether it re-arms when the kernel ends the request, and
+/// the buffer ring that unclaimed completions go back to.
 struct sequence_options {
+  /// Whether the request is submitted again when a completion arrives without F_MORE.
   rearm mode = rearm::never;
   /// The provided-buffer ring the request selects from: completions buffered and never taken are
   /// given back to it.

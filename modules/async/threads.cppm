@@ -10,6 +10,7 @@ import :runtime;
 
 export namespace urine::async {
 
+/// What co_await switch_to(rt) awaits: the coroutine suspends here and resumes on `rt`'s thread.
 template <class Runtime>
 class switch_awaiter {
  public:

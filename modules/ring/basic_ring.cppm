@@ -35,7 +35,8 @@ class basic_ring;
 
 namespace detail {
 template <class Config>
-result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries);
+result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries,
+                         std::uint32_t cq_entries);
 }  // namespace detail
 
 template <class Config>
@@ -97,18 +98,21 @@ class basic_ring {
   /// The next free SQE, or nullptr when the SQ is full (submit, then try again). The SQE's
   /// contents are whatever was there before: prepare every field, or use push().
   [[nodiscard]] inline sqe_type* get_sqe() noexcept {
-    if (sq_.tail == sq_.limit && !make_room()) [[unlikely]] return nullptr;
+    if (sq_.tail == sq_.limit && !make_room()) [[unlikely]]
+      return nullptr;
     return &sq_.sqes[sq_.tail++ & sq_.mask];
   }
 
   /// Prepare `op` in the next SQE; false when the SQ is full. The SQE is cleared first, so an
   /// operation only writes the fields it uses.
   template <class Op>
-  [[nodiscard]] inline bool push(const Op& op, user_data data = {}, sqe_options options = {}) noexcept {
+  [[nodiscard]] inline bool push(const Op& op, user_data data = {},
+                                 sqe_options options = {}) noexcept {
     check_operation<Op>();
     // Tested on the indices, not on a null SQE pointer: the compiler cannot prove &sqes[i]
     // non-null, so a pointer test would cost a compare per SQE.
-    if (sq_.tail == sq_.limit && !make_room()) [[unlikely]] return false;
+    if (sq_.tail == sq_.limit && !make_room()) [[unlikely]]
+      return false;
     fill_next(sq_.sqes, sq_.mask, sq_.tail, op, data, options);
     return true;
   }
@@ -340,7 +344,8 @@ class basic_ring {
   /// Turn eventfd notifications for this ring off or on (IORING_CQ_EVENTFD_DISABLED).
   void set_eventfd_enabled(bool enabled) noexcept {
     std::uint32_t f = order::load_word(cq_.kflags);
-    f = enabled ? (f & ~bits(cq_ring_flags::eventfd_disabled)) : (f | bits(cq_ring_flags::eventfd_disabled));
+    f = enabled ? (f & ~bits(cq_ring_flags::eventfd_disabled))
+                : (f | bits(cq_ring_flags::eventfd_disabled));
     order::publish(cq_.kflags, f);
   }
 
@@ -348,13 +353,15 @@ class basic_ring {
 
   /// io_uring_enter(2) on this ring (through the registered index when the policy says so).
   inline int enter(unsigned to_submit, unsigned min_complete, std::uint32_t flags,
-                   const void* arg = nullptr, std::size_t arg_size = abi::kernel_sigset_size) noexcept {
+                   const void* arg = nullptr,
+                   std::size_t arg_size = abi::kernel_sigset_size) noexcept {
     if constexpr (has_registered_fd) flags |= bits(enter_flags::registered_ring);
     return abi::io_uring_enter(enter_fd_, to_submit, min_complete, flags, arg, arg_size);
   }
 
   /// io_uring_register(2) on this ring; returns the kernel's result (-errno on failure).
-  [[nodiscard]] int register_raw(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
+  [[nodiscard]] int register_raw(register_opcode op, const void* arg,
+                                 std::uint32_t nr) const noexcept {
     return core_.do_register(op, arg, nr);
   }
 
@@ -364,7 +371,9 @@ class basic_ring {
   [[nodiscard]] int registered_index() const noexcept { return core_.registered_index(); }
   /// The setup flags the kernel accepted for this ring.
   [[nodiscard]] setup_flags flags() const noexcept { return setup_flags(core_.params().flags); }
-  [[nodiscard]] feature_flags features() const noexcept { return feature_flags(core_.params().features); }
+  [[nodiscard]] feature_flags features() const noexcept {
+    return feature_flags(core_.params().features);
+  }
   [[nodiscard]] const abi::params& params() const noexcept { return core_.params(); }
 
  private:
@@ -378,16 +387,18 @@ class basic_ring {
 
   template <class Op>
   static consteval void check_operation() {
-    static_assert(requires(const Op& op, abi::sqe& s) { op.prepare(s); } ||
-                      requires(const Op& op, abi::sqe128& s) { op.prepare(s); },
-                  "push(): not an operation (it needs a prepare(abi::sqe&) member)");
+    static_assert(
+        requires(const Op& op, abi::sqe& s) { op.prepare(s); } ||
+            requires(const Op& op, abi::sqe128& s) { op.prepare(s); },
+        "push(): not an operation (it needs a prepare(abi::sqe&) member)");
     if constexpr (requires { Op::needs_sqe128; }) {
       static_assert(!Op::needs_sqe128 || is_sqe128,
                     "push(): this operation carries a 128-byte SQE and needs a ring<sqe128, ...>");
     }
     if constexpr (requires { Op::needs_big_cqe; }) {
-      static_assert(!Op::needs_big_cqe || has_big_cqes,
-                    "push(): this operation posts a 32-byte CQE and needs a cqe32 or cqe_mixed ring");
+      static_assert(
+          !Op::needs_big_cqe || has_big_cqes,
+          "push(): this operation posts a 32-byte CQE and needs a cqe32 or cqe_mixed ring");
     }
     static_assert(!is_iopoll || iopoll_capable<Op>(),
                   "push(): the kernel refuses this operation on IOPOLL rings (iopoll, "
@@ -415,7 +426,8 @@ class basic_ring {
   }
 
   template <class Op>
-  static inline void fill(sqe_type& entry, const Op& op, user_data data, sqe_options options) noexcept {
+  static inline void fill(sqe_type& entry, const Op& op, user_data data,
+                          sqe_options options) noexcept {
     if constexpr (is_sqe128) {
       if constexpr (requires(const Op& o, abi::sqe128& s) { o.prepare(s); }) {
         entry = abi::sqe128{};
@@ -486,7 +498,8 @@ class basic_ring {
   /// A submit that needs no system call: `pending` SQEs went to the SQ thread, or there was
   /// nothing to do. A ring without queues says so, as the system call would.
   inline submit_result idle_submit(unsigned pending) const noexcept {
-    if (is_detached()) [[unlikely]] return std::unexpected(errno_code(EBADF));
+    if (is_detached()) [[unlikely]]
+      return std::unexpected(errno_code(EBADF));
     return pending;
   }
 
@@ -589,7 +602,8 @@ class basic_ring {
   /// Hand at most `max` ready completions to `fn`, then publish the new head once: one acquire
   /// of the tail and one release of the head per batch.
   template <class Fn>
-  inline unsigned reap(std::uint32_t max, Fn&& fn) noexcept(noexcept(fn(std::declval<completion_type>()))) {
+  inline unsigned reap(std::uint32_t max,
+                       Fn&& fn) noexcept(noexcept(fn(std::declval<completion_type>()))) {
     std::uint32_t ready = cq_slots_ready();
     // An empty ring returns here, so the walk below starts without a test of its own.
     if (ready == 0) {
@@ -650,7 +664,8 @@ class basic_ring {
     arg.min_wait_usec = static_cast<std::uint32_t>(min_wait.count());
     arg.ts = reinterpret_cast<std::uintptr_t>(&ts);
     return enter(to_submit, wait_nr,
-                 flags | bits(enter_flags::getevents) | bits(enter_flags::ext_arg), &arg, sizeof arg);
+                 flags | bits(enter_flags::getevents) | bits(enter_flags::ext_arg), &arg,
+                 sizeof arg);
   }
 
   using queues_type = detail::queues<sqe_type, cqe_type>;
@@ -704,7 +719,8 @@ namespace detail {
 /// the ring is closed and left without queues (every call then fails with EBADF): there is no
 /// ring to go back to.
 template <class Config>
-result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries, std::uint32_t cq_entries) {
+result<void> resize_ring(basic_ring<Config>& ring, std::uint32_t sq_entries,
+                         std::uint32_t cq_entries) {
   (void)ring.publish_sq();
   Config::memory_order::publish(ring.cq_.khead, ring.cq_.head);
   auto resized = ring.core_.resize(sq_entries, cq_entries, ring.shape());

@@ -40,7 +40,9 @@ class completion {
     return static_cast<std::uint16_t>(e_->flags >> cqe_buffer_shift);
   }
   /// F_SOCK_NONEMPTY: the socket had more data after this receive.
-  [[nodiscard]] bool socket_nonempty() const noexcept { return any(flags(), cqe_flags::sock_nonempty); }
+  [[nodiscard]] bool socket_nonempty() const noexcept {
+    return any(flags(), cqe_flags::sock_nonempty);
+  }
   /// F_NOTIF: a zero-copy send's notification that the buffer is free again.
   [[nodiscard]] bool notification() const noexcept { return any(flags(), cqe_flags::notif); }
   /// F_BUF_MORE: an incrementally consumed buffer still has room; the same id comes again.

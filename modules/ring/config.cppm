@@ -109,9 +109,10 @@ struct resolve_config {
                 "coop_task_run<>, single_issuer, defer_task_run<>");
   static_assert(detail::at_most_one<axis::ring_fd, P...>,
                 "ring<...>: both plain_ring_fd and registered_ring_fd given; choose one");
-  static_assert(detail::memory_order_usable<P...>,
-                "ring<...>: the memory-order policy must provide noexcept static load_kernel_index, "
-                "load_word, publish and store_load_fence (see urine::memory_order_policy)");
+  static_assert(
+      detail::memory_order_usable<P...>,
+      "ring<...>: the memory-order policy must provide noexcept static load_kernel_index, "
+      "load_word, publish and store_load_fence (see urine::memory_order_policy)");
   static_assert(detail::task_run_fits_polling<P...>,
                 "ring<...>: an sqpoll ring cannot take coop_task_run or defer_task_run: the "
                 "kernel's SQ thread runs completion work itself, and refuses these flags");

@@ -119,7 +119,9 @@ struct acquire_release {
   static inline void publish(std::uint32_t* p, std::uint32_t v) noexcept {
     std::atomic_ref(*p).store(v, std::memory_order_release);
   }
-  static inline void store_load_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static inline void store_load_fence() noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
 };
 
 /// Every shared access sequentially consistent: a baseline for verification and teaching.
@@ -134,7 +136,9 @@ struct sequentially_consistent {
   static inline void publish(std::uint32_t* p, std::uint32_t v) noexcept {
     std::atomic_ref(*p).store(v, std::memory_order_seq_cst);
   }
-  static inline void store_load_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+  static inline void store_load_fence() noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
 };
 
 /// What a memory-order policy must provide, one function per role:
@@ -146,14 +150,15 @@ struct sequentially_consistent {
 ///   the entries it covers must not move after it.
 /// - store_load_fence: order a store before a later load (the SQPOLL wake-up check).
 template <class M>
-concept memory_order_policy =
-    std::same_as<typename M::axis, axis::memory_order> &&
-    requires(const std::uint32_t* cp, std::uint32_t* p, std::uint32_t v) {
-      { M::load_kernel_index(cp) } noexcept -> std::same_as<std::uint32_t>;
-      { M::load_word(cp) } noexcept -> std::same_as<std::uint32_t>;
-      { M::publish(p, v) } noexcept;
-      { M::store_load_fence() } noexcept;
-    };
+concept memory_order_policy = std::same_as<typename M::axis, axis::memory_order> &&
+                              requires(const std::uint32_t* cp, std::uint32_t* p, std::uint32_t v) {
+                                {
+                                  M::load_kernel_index(cp)
+                                } noexcept -> std::same_as<std::uint32_t>;
+                                { M::load_word(cp) } noexcept -> std::same_as<std::uint32_t>;
+                                { M::publish(p, v) } noexcept;
+                                { M::store_load_fence() } noexcept;
+                              };
 
 // ---- Task-run mode -----------------------------------------------------------------------------
 

@@ -89,8 +89,12 @@ struct queues {
   static queues detached(detached_words& w) noexcept {
     w = {};
     queues q;
-    q.sq = {.khead = &w.sq_head, .ktail = &w.sq_tail, .kflags = &w.sq_flags, .kdropped = &w.sq_dropped};
-    q.cq = {.khead = &w.cq_head, .ktail = &w.cq_tail, .koverflow = &w.cq_overflow, .kflags = &w.cq_flags};
+    q.sq = {
+        .khead = &w.sq_head, .ktail = &w.sq_tail, .kflags = &w.sq_flags, .kdropped = &w.sq_dropped};
+    q.cq = {.khead = &w.cq_head,
+            .ktail = &w.cq_tail,
+            .koverflow = &w.cq_overflow,
+            .kflags = &w.cq_flags};
     return q;
   }
 };

@@ -1,5 +1,8 @@
 // Ring creation, validation and teardown (declared in setup.cppm).
 module;
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -10,9 +13,6 @@ module;
 #include <span>
 #include <string>
 #include <system_error>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <utility>
 module urine.ring;
 import urine.abi;
@@ -21,10 +21,10 @@ namespace urine {
 
 namespace {
 
-constexpr std::uint32_t max_sq_entries = 32768;   // IORING_MAX_ENTRIES
-constexpr std::uint32_t max_cq_entries = 65536;   // IORING_MAX_CQ_ENTRIES
-constexpr unsigned registered_ring_slots = 16;      // IO_RINGFD_REG_MAX, per thread
-constexpr std::size_t rings_header_bytes = 64;     // struct io_rings up to its cache-aligned CQEs
+constexpr std::uint32_t max_sq_entries = 32768;  // IORING_MAX_ENTRIES
+constexpr std::uint32_t max_cq_entries = 65536;  // IORING_MAX_CQ_ENTRIES
+constexpr unsigned registered_ring_slots = 16;   // IO_RINGFD_REG_MAX, per thread
+constexpr std::size_t rings_header_bytes = 64;   // struct io_rings up to its cache-aligned CQEs
 
 std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
@@ -81,7 +81,8 @@ std::string describe(setup_flags flags) {
     out += "0x" + [](std::uint32_t v) {
       constexpr char digits[] = "0123456789abcdef";
       std::string h;
-      do h.insert(h.begin(), digits[v & 0xf]); while (v >>= 4);
+      do h.insert(h.begin(), digits[v & 0xf]);
+      while (v >>= 4);
       return h;
     }(bits(flags));
   }
@@ -96,7 +97,8 @@ ring_memory_size no_mmap_size(std::uint32_t sq_entries, std::uint32_t cq_entries
                               std::size_t sqe_size, std::size_t cqe_size) {
   const std::size_t sq = std::bit_ceil(sq_entries == 0 ? 1u : sq_entries);
   const std::size_t cq = cq_entries == 0 ? 2 * sq : std::bit_ceil(cq_entries);
-  const std::size_t rings = round_up(rings_header_bytes + cq * cqe_size, 64) + sq * sizeof(std::uint32_t);
+  const std::size_t rings =
+      round_up(rings_header_bytes + cq * cqe_size, 64) + sq * sizeof(std::uint32_t);
   return {round_up(rings, page_size()), round_up(sq * sqe_size, page_size())};
 }
 
@@ -112,8 +114,8 @@ std::expected<kernel_support, int> query_opcodes() noexcept {
   hdr.size = sizeof data;
   // No ring needed (fd -1); the kernel takes a chain of headers and wants nr_args = 0. Each
   // header carries its own result besides the call's.
-  const int ret =
-      abi::io_uring_register(-1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 0);
+  const int ret = abi::io_uring_register(
+      -1, static_cast<std::uint32_t>(register_opcode::register_query), &hdr, 0);
   if (ret < 0) return std::unexpected(ret);
   if (hdr.result < 0) return std::unexpected(hdr.result);
   return kernel_support{
@@ -218,7 +220,8 @@ int setup_ring(const setup& s, abi::params& p) {
 std::string limit_text(int resource) {
   ::rlimit limit{};
   if (::getrlimit(resource, &limit) != 0) return "unknown";
-  return limit.rlim_cur == RLIM_INFINITY ? std::string("unlimited") : std::to_string(limit.rlim_cur);
+  return limit.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
+                                         : std::to_string(limit.rlim_cur);
 }
 
 // Why io_uring_setup failed, in a sentence a user can act on.
@@ -234,18 +237,22 @@ std::unexpected<error> setup_failure(int ret, const abi::params& p, const setup&
                              " is not an open io_uring (closed, or never a ring)");
       break;
     case EMFILE:
-      return fail(ret, "io_uring_setup: the process has reached its open-file limit (RLIMIT_NOFILE " +
-                           limit_text(RLIMIT_NOFILE) +
-                           "): a ring needs a descriptor; close some or raise the limit");
+      return fail(ret,
+                  "io_uring_setup: the process has reached its open-file limit (RLIMIT_NOFILE " +
+                      limit_text(RLIMIT_NOFILE) +
+                      "): a ring needs a descriptor; close some or raise the limit");
     case ENFILE:
       return fail(ret, "io_uring_setup: the system-wide open-file limit is reached (fs.file-max)");
     case EPERM:
-      return fail(ret, "io_uring_setup not permitted (io_uring disabled by sysctl "
-                       "kernel.io_uring_disabled, or SQPOLL/SQ_AFF without privilege)");
+      return fail(ret,
+                  "io_uring_setup not permitted (io_uring disabled by sysctl "
+                  "kernel.io_uring_disabled, or SQPOLL/SQ_AFF without privilege)");
     case ENOMEM:
-      return fail(ret, "io_uring_setup: out of memory, or over the locked-memory limit "
-                       "(RLIMIT_MEMLOCK " + limit_text(RLIMIT_MEMLOCK) +
-                       " bytes, which kernels before 5.12 charge rings to)");
+      return fail(ret,
+                  "io_uring_setup: out of memory, or over the locked-memory limit "
+                  "(RLIMIT_MEMLOCK " +
+                      limit_text(RLIMIT_MEMLOCK) +
+                      " bytes, which kernels before 5.12 charge rings to)");
     default:
       break;
   }
@@ -300,8 +307,9 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
                          "holds one until it is destroyed); use a plain_ring_fd ring or another "
                          "thread");
     if (r == -EINVAL)
-      return fail(r, "IORING_REGISTER_RING_FDS: the registered_ring_fd policy needs kernel 5.18, "
-                     "which brought registered ring fds; on this kernel use plain_ring_fd");
+      return fail(r,
+                  "IORING_REGISTER_RING_FDS: the registered_ring_fd policy needs kernel 5.18, "
+                  "which brought registered ring fds; on this kernel use plain_ring_fd");
     if (r != 1) return fail(r < 0 ? r : -EINVAL, "IORING_REGISTER_RING_FDS for the ring fd");
     core.registered_index_ = static_cast<int>(update.offset);
   }
@@ -309,7 +317,8 @@ result<ring_core> ring_core::create(const setup& s, const ring_shape& shape) {
 }
 
 result<ring_core::areas> ring_core::map_areas(const abi::params& p, setup_flags flags,
-                                              std::uint32_t sqe_size, std::uint32_t cqe_size) const {
+                                              std::uint32_t sqe_size,
+                                              std::uint32_t cqe_size) const {
   // The kernel never answers a successful setup with an empty ring; a zero-length mmap would be
   // refused anyway, but naming the cause is kinder than EINVAL from mmap.
   if (p.sq_entries == 0 || p.cq_entries == 0 || sqe_size == 0 || cqe_size == 0)
@@ -354,12 +363,15 @@ void ring_core::unmap(areas& a) noexcept {
   a = {};
 }
 
-result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entries, const ring_shape& shape) {
+result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entries,
+                               const ring_shape& shape) {
   const auto flags = setup_flags(params_.flags);
-  if (!is_open()) return fail(std::errc::bad_file_descriptor, "IORING_REGISTER_RESIZE_RINGS: the ring is closed");
+  if (!is_open())
+    return fail(std::errc::bad_file_descriptor, "IORING_REGISTER_RESIZE_RINGS: the ring is closed");
   if (has(flags, setup_flags::no_mmap))
     return fail(std::errc::operation_not_supported,
-                "IORING_REGISTER_RESIZE_RINGS of a NO_MMAP ring: the new rings would need new caller memory");
+                "IORING_REGISTER_RESIZE_RINGS of a NO_MMAP ring: the new rings would need new "
+                "caller memory");
   if (sq_entries == 0 || sq_entries > max_sq_entries)
     return fail(std::errc::invalid_argument, "IORING_REGISTER_RESIZE_RINGS: SQ entries " +
                                                  std::to_string(sq_entries) + " not in 1 ... " +
@@ -375,12 +387,15 @@ result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entrie
     p.flags = bits(setup_flags::cqsize);
     p.cq_entries = cq_entries;
   }
-  const std::string asked = "IORING_REGISTER_RESIZE_RINGS to " + std::to_string(sq_entries) + " SQ / " +
-                            std::to_string(cq_entries == 0 ? 2 * sq_entries : cq_entries) + " CQ entries";
+  const std::string asked =
+      "IORING_REGISTER_RESIZE_RINGS to " + std::to_string(sq_entries) + " SQ / " +
+      std::to_string(cq_entries == 0 ? 2 * sq_entries : cq_entries) + " CQ entries";
   const int ret = do_register(register_opcode::register_resize_rings, &p, 1);
   if (ret < 0) {
-    if (ret == -EOVERFLOW) return fail(ret, asked + ": more entries are in flight than the new rings hold");
-    if (ret == -EINVAL) return fail(ret, asked + ": refused (the kernel resizes only DEFER_TASKRUN rings)");
+    if (ret == -EOVERFLOW)
+      return fail(ret, asked + ": more entries are in flight than the new rings hold");
+    if (ret == -EINVAL)
+      return fail(ret, asked + ": refused (the kernel resizes only DEFER_TASKRUN rings)");
     return fail(ret, asked);
   }
   // The kernel now serves the new rings at the same mmap offsets; the old mappings only keep
@@ -390,9 +405,10 @@ result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entrie
   auto mapped = map_areas(p, flags, shape.sqe_size, shape.cqe_size);
   if (!mapped) {
     release();
-    return std::unexpected(error(mapped.error().code(),
-                                 asked + ": the kernel resized the rings but " + mapped.error().context() +
-                                     " failed, so the ring is closed (its old rings are no longer served)"));
+    return std::unexpected(
+        error(mapped.error().code(),
+              asked + ": the kernel resized the rings but " + mapped.error().context() +
+                  " failed, so the ring is closed (its old rings are no longer served)"));
   }
   unmap(areas_);
   areas_ = *mapped;

@@ -77,7 +77,7 @@ struct kernel_support {
   enter_flags enter{};
   feature_flags features{};
   sqe_flags sqe{};
-  std::uint32_t query_opcodes = 0;     ///< query ops the kernel answers
+  std::uint32_t query_opcodes = 0;  ///< query ops the kernel answers
 };
 /// The same query, answered or not: empty (known == false) when the kernel cannot say.
 [[nodiscard]] kernel_support query_kernel_support() noexcept;
@@ -134,11 +134,12 @@ class ring_core {
 
   /// io_uring_register(2) on this ring: through its fd, which any thread may use, or through the
   /// registered index when the ring has no fd (REGISTERED_FD_ONLY).
-  [[nodiscard]] int do_register(register_opcode op, const void* arg, std::uint32_t nr) const noexcept {
+  [[nodiscard]] int do_register(register_opcode op, const void* arg,
+                                std::uint32_t nr) const noexcept {
     return fd_ < 0 && registered_index_ >= 0
-               ? abi::io_uring_register(registered_index_,
-                                        static_cast<std::uint32_t>(op) | register_use_registered_ring,
-                                        arg, nr)
+               ? abi::io_uring_register(
+                     registered_index_,
+                     static_cast<std::uint32_t>(op) | register_use_registered_ring, arg, nr)
                : abi::io_uring_register(fd_, static_cast<std::uint32_t>(op), arg, nr);
   }
 
@@ -156,8 +157,8 @@ class ring_core {
   };
   /// Map the three areas described by `p` through fd_ (shared by create and resize); on failure
   /// nothing stays mapped.
-  [[nodiscard]] result<areas> map_areas(const abi::params& p, setup_flags flags, std::uint32_t sqe_size,
-                                        std::uint32_t cqe_size) const;
+  [[nodiscard]] result<areas> map_areas(const abi::params& p, setup_flags flags,
+                                        std::uint32_t sqe_size, std::uint32_t cqe_size) const;
   static void unmap(areas& a) noexcept;
 
   int fd_ = -1;

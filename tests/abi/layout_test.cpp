@@ -1,19 +1,19 @@
 // urine.abi's structs against the system's <linux/io_uring.h> (an older kernel's copy): every
 // struct and field that header has must sit at the same offset with the same size. The newer
 // fields are pinned by static_assert in the module itself, from the kernel's own layout.
-#include <cstddef>
 #include <gtest/gtest.h>
 #include <linux/io_uring.h>
+#include <cstddef>
 import urine.abi;
 
 namespace {
 
 namespace abi = urine::abi;
 
-#define EXPECT_SAME_FIELD(ours, theirs, field)                      \
-  do {                                                              \
+#define EXPECT_SAME_FIELD(ours, theirs, field)                           \
+  do {                                                                   \
     EXPECT_EQ(offsetof(ours, field), offsetof(theirs, field)) << #field; \
-    EXPECT_EQ(sizeof(ours::field), sizeof(theirs::field)) << #field;   \
+    EXPECT_EQ(sizeof(ours::field), sizeof(theirs::field)) << #field;     \
   } while (0)
 
 TEST(abi_layout, sqe_matches_system_header) {

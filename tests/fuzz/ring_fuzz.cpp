@@ -4,17 +4,17 @@
 // request that must complete does so exactly once, no other completion appears, each result is
 // what its operation can produce, and a moved-from ring refuses everything. A violation traps,
 // which libFuzzer reports; a reaping loop that never ends is a libFuzzer timeout.
+#include <fcntl.h>
+#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <span>
 #include <system_error>
-#include <unistd.h>
 #include <vector>
 import urine;
 
@@ -53,24 +53,39 @@ bool plausible(const expectation& e, int result) {
   switch (e.what) {
     case kind::nop:
     case kind::big_nop:
-    case kind::linked_nop: return result == 0;
-    case kind::failing_nop: return result == -EIO;
+    case kind::linked_nop:
+      return result == 0;
+    case kind::failing_nop:
+      return result == -EIO;
     case kind::read:
-    case kind::write: return result == static_cast<int>(e.bytes);
-    case kind::skipped_nop: return false;  // a skipped success must post nothing
+    case kind::write:
+      return result == static_cast<int>(e.bytes);
+    case kind::skipped_nop:
+      return false;  // a skipped success must post nothing
   }
   return false;
 }
 
 // The byte's action, and a parameter from the rest of it.
 enum class action : std::uint8_t {
-  nop, failing_nop, read, write, linked_pair, skipped_nop, submit, reap, big_nop, move_round_trip,
-  resize, count
+  nop,
+  failing_nop,
+  read,
+  write,
+  linked_pair,
+  skipped_nop,
+  submit,
+  reap,
+  big_nop,
+  move_round_trip,
+  resize,
+  count
 };
 
 template <class Ring>
 void check_moved_from(Ring& r) {
-  if (static_cast<bool>(r) || r.push(ops::nop{}, 0) || r.peek_cqe() || r.cq_ready() != 0) violated();
+  if (static_cast<bool>(r) || r.push(ops::nop{}, 0) || r.peek_cqe() || r.cq_ready() != 0)
+    violated();
   const auto s = r.submit();
   if (s || s.error().value() != EBADF) violated();
 }
@@ -97,12 +112,15 @@ void run(std::span<const std::uint8_t> input, std::uint32_t cq_entries) {
   // its tiny CQ still wraps, pads and resizes under the walk.
   constexpr bool mixed = Ring::config::cqe_layout::mixed;
   unsigned outstanding = 0;
-  const auto slots = [](kind what) { return what == kind::skipped_nop ? 0u : what == kind::big_nop ? 2u : 1u; };
+  const auto slots = [](kind what) {
+    return what == kind::skipped_nop ? 0u : what == kind::big_nop ? 2u : 1u;
+  };
   const auto check = [&](auto c) {
     const std::uint64_t id = c.user_data().value();
     if (id >= expected.size() || !plausible(expected[id], c.result()) || ++expected[id].seen != 1) {
       std::fprintf(stderr, "ring_fuzz: completion %llu of %zu: result %d, flags 0x%x\n",
-                   static_cast<unsigned long long>(id), expected.size(), c.result(), bits(c.flags()));
+                   static_cast<unsigned long long>(id), expected.size(), c.result(),
+                   bits(c.flags()));
       violated();
     }
     if constexpr (mixed) {
@@ -122,7 +140,8 @@ void run(std::span<const std::uint8_t> input, std::uint32_t cq_entries) {
     check(*c);
     ring.cqe_seen(*c);
   };
-  const auto push = [&](const auto& op, kind what, std::uint32_t bytes = 0, sqe_options options = {}) {
+  const auto push = [&](const auto& op, kind what, std::uint32_t bytes = 0,
+                        sqe_options options = {}) {
     if constexpr (mixed) {
       // One slot more than the request needs: padding where a big entry meets the ring's end.
       while (outstanding + slots(what) + 1 > ring.cq_entries()) reap_one();
@@ -140,15 +159,19 @@ void run(std::span<const std::uint8_t> input, std::uint32_t cq_entries) {
     const std::uint32_t len = 1 + param * 11;
     char* buf = buffers[expected.size() % 64];
     switch (what) {
-      case action::nop: (void)push(ops::nop{}, kind::nop); break;
+      case action::nop:
+        (void)push(ops::nop{}, kind::nop);
+        break;
       case action::failing_nop:
         (void)push(ops::nop{.inject = true, .inject_result = -EIO}, kind::failing_nop);
         break;
       case action::read:
-        (void)push(ops::read{data_file(), buffer(buf, len), (param * 977u) % 65000}, kind::read, len);
+        (void)push(ops::read{data_file(), buffer(buf, len), (param * 977u) % 65000}, kind::read,
+                   len);
         break;
       case action::write:
-        (void)push(ops::write{data_file(), const_buffer(buf, len), (param * 887u) % 65000}, kind::write, len);
+        (void)push(ops::write{data_file(), const_buffer(buf, len), (param * 887u) % 65000},
+                   kind::write, len);
         break;
       case action::linked_pair:
         if (ring.sq_space_left() >= 2 && (!mixed || outstanding + 3 <= ring.cq_entries())) {
@@ -173,8 +196,9 @@ void run(std::span<const std::uint8_t> input, std::uint32_t cq_entries) {
         } else {
           std::array<typename Ring::copied_cqe_type, 3> out{};
           const unsigned n = ring.copy_cqes(out);
-          for (unsigned k = 0; k < n; ++k) check(completion<typename Ring::config::cqe_layout>(
-              reinterpret_cast<const typename Ring::cqe_type*>(&out[k])));
+          for (unsigned k = 0; k < n; ++k)
+            check(completion<typename Ring::config::cqe_layout>(
+                reinterpret_cast<const typename Ring::cqe_type*>(&out[k])));
         }
         break;
       case action::big_nop:
@@ -190,14 +214,15 @@ void run(std::span<const std::uint8_t> input, std::uint32_t cq_entries) {
       case action::resize:
         if constexpr (Ring::is_deferred) {
           if (!kernel_resizes()) break;
-          const std::uint32_t sq = 2u << (param % 3);        // 2, 4, 8
+          const std::uint32_t sq = 2u << (param % 3);          // 2, 4, 8
           const std::uint32_t cq = sq << (1 + param / 3 % 2);  // 2 or 4 times that
-          if (mixed && cq < outstanding + 3) break;  // would overflow the smaller CQ
+          if (mixed && cq < outstanding + 3) break;            // would overflow the smaller CQ
           const auto r = resize_rings(ring, sq, cq);
           if (!r && r.error().code().value() != EOVERFLOW) violated();
         }
         break;
-      case action::count: break;
+      case action::count:
+        break;
     }
   }
 
@@ -225,14 +250,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The first byte picks the ring configuration and the CQ size (4, 8 or 16 entries).
   const std::uint32_t cq = 4u << (data[0] / 8 % 3);
   switch (data[0] % 8) {
-    case 0: run<ring<>>(input, cq); break;
-    case 1: run<ring<cqe32, registered_ring_fd>>(input, cq); break;
-    case 2: run<ring<defer_task_run<>>>(input, cq); break;
-    case 3: run<ring<sqpoll>>(input, cq); break;
-    case 4: run<ring<cqe_mixed>>(input, cq); break;
-    case 5: run<ring<cqe_mixed, defer_task_run<>>>(input, cq); break;
-    case 6: run<ring<cqe32, defer_task_run<>>>(input, cq); break;
-    default: run<ring<cqe_mixed, coop_task_run<true>>>(input, cq); break;  // 7
+    case 0:
+      run<ring<>>(input, cq);
+      break;
+    case 1:
+      run<ring<cqe32, registered_ring_fd>>(input, cq);
+      break;
+    case 2:
+      run<ring<defer_task_run<>>>(input, cq);
+      break;
+    case 3:
+      run<ring<sqpoll>>(input, cq);
+      break;
+    case 4:
+      run<ring<cqe_mixed>>(input, cq);
+      break;
+    case 5:
+      run<ring<cqe_mixed, defer_task_run<>>>(input, cq);
+      break;
+    case 6:
+      run<ring<cqe32, defer_task_run<>>>(input, cq);
+      break;
+    default:
+      run<ring<cqe_mixed, coop_task_run<true>>>(input, cq);
+      break;  // 7
   }
   return 0;
 }

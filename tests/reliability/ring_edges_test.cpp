@@ -5,6 +5,7 @@
 // that once hung or crashed run in a child process with a time bound.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -13,7 +14,6 @@
 #include <set>
 #include <span>
 #include <string>
-#include <sys/resource.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -44,7 +44,8 @@ TYPED_TEST_SUITE(moved_from_ring, moved_from_rings);
 
 TYPED_TEST(moved_from_ring, refuses_everything_with_ebadf_and_finds_nothing) {
   using ring_type = TypeParam;
-  if (const auto reason = test::lacks(ring_type::config::flags); !reason.empty()) GTEST_SKIP() << reason;
+  if (const auto reason = test::lacks(ring_type::config::flags); !reason.empty())
+    GTEST_SKIP() << reason;
   auto a = make<ring_type>({.entries = 4});
   ASSERT_TRUE(a.push(ops::nop{}, 1));
   ring_type b = std::move(a);
@@ -101,9 +102,11 @@ std::size_t virtual_size() {
 
 TEST(ring_edges, a_resize_whose_rings_cannot_be_mapped_closes_the_ring) {
   using ring_type = ring<defer_task_run<>>;
-  if (const auto reason = test::lacks(ring_type::config::flags); !reason.empty()) GTEST_SKIP() << reason;
+  if (const auto reason = test::lacks(ring_type::config::flags); !reason.empty())
+    GTEST_SKIP() << reason;
   if (!query_kernel_support().known ||
-      query_kernel_support().register_opcodes <= static_cast<unsigned>(register_opcode::register_resize_rings))
+      query_kernel_support().register_opcodes <=
+          static_cast<unsigned>(register_opcode::register_resize_rings))
     GTEST_SKIP() << "kernel lacks IORING_REGISTER_RESIZE_RINGS (since 6.13)";
   const test::child_end end = test::run_in_child([] {
     auto r = ring_type::create(setup{.entries = 4});
@@ -148,11 +151,13 @@ int wait_past_the_cq() {
 
 template <class Ring>
 class wait_beyond_the_cq : public ::testing::Test {};
-using wait_rings = ::testing::Types<ring<>, ring<defer_task_run<>>, ring<coop_task_run<true>>, ring<sqpoll>>;
+using wait_rings =
+    ::testing::Types<ring<>, ring<defer_task_run<>>, ring<coop_task_run<true>>, ring<sqpoll>>;
 TYPED_TEST_SUITE(wait_beyond_the_cq, wait_rings);
 
 TYPED_TEST(wait_beyond_the_cq, returns_a_full_cq_on_every_policy_set) {
-  if (const auto reason = test::lacks(TypeParam::config::flags); !reason.empty()) GTEST_SKIP() << reason;
+  if (const auto reason = test::lacks(TypeParam::config::flags); !reason.empty())
+    GTEST_SKIP() << reason;
   const test::child_end end = test::run_in_child(wait_past_the_cq<TypeParam>, 10);
   EXPECT_TRUE(end.succeeded()) << "child exit " << end.code << ", signal " << end.signal
                                << (end.signal == SIGALRM ? " (wait(100) never returned)" : "");
@@ -167,14 +172,17 @@ TEST(ring_edges, destroying_a_registered_ring_on_another_thread_leaves_that_thre
   std::thread([&] {
     // One of this thread's own rings takes the index `foreign` has in its creator's table.
     std::vector<ring_type> mine;
-    while (mine.size() < 16 && (mine.empty() || mine.back().registered_index() != foreign.registered_index()))
+    while (mine.size() < 16 &&
+           (mine.empty() || mine.back().registered_index() != foreign.registered_index()))
       mine.push_back(make<ring_type>({.entries = 4}));
     ring_type& own = mine.back();
     if (own.registered_index() != foreign.registered_index()) {
       failure = "no ring of this thread took the index; the test proves nothing";
       return;
     }
-    { ring_type dropped = std::move(foreign); }  // destroyed here, on the wrong thread
+    {
+      ring_type dropped = std::move(foreign);
+    }  // destroyed here, on the wrong thread
     if (!own.push(ops::nop{}, 7)) failure = "push";
     const auto n = own.submit_and_wait(1);
     if (!n) {
@@ -187,7 +195,8 @@ TEST(ring_edges, destroying_a_registered_ring_on_another_thread_leaves_that_thre
   EXPECT_EQ(failure, "");
 }
 
-// ---- cqe_mixed under CQ overflow -----------------------------------------------------------------
+// ---- cqe_mixed under CQ overflow
+// -----------------------------------------------------------------
 
 // Runs `rounds` batches of 4 NOPs, 16- and 32-byte by `pattern`, reaping every `reap_every`
 // batches; exit 0 when every completion came at most once (and, with `all`, exactly once).
@@ -219,26 +228,31 @@ int mixed_rounds(unsigned pattern, unsigned reap_every, bool all) {
 }
 
 TEST(ring_edges, a_cqe_mixed_ring_reaps_every_completion_once_across_the_wrap) {
-  if (const auto reason = test::lacks(ring<cqe_mixed>::config::flags); !reason.empty()) GTEST_SKIP() << reason;
+  if (const auto reason = test::lacks(ring<cqe_mixed>::config::flags); !reason.empty())
+    GTEST_SKIP() << reason;
   // Reaped after every batch, the CQ never fills: each completion exactly once, padding entries
   // at the wrap passed over, for every placement of the 32-byte ones.
   for (unsigned pattern = 0; pattern < 64; ++pattern) {
-    const test::child_end end = test::run_in_child([pattern] { return mixed_rounds(pattern, 1, true); });
-    EXPECT_TRUE(end.succeeded()) << "pattern " << pattern << ": child exit " << end.code << ", signal "
-                                 << end.signal;
+    const test::child_end end =
+        test::run_in_child([pattern] { return mixed_rounds(pattern, 1, true); });
+    EXPECT_TRUE(end.succeeded()) << "pattern " << pattern << ": child exit " << end.code
+                                 << ", signal " << end.signal;
   }
 }
 
 TEST(ring_edges, a_cqe_mixed_ring_under_overflow_never_repeats_or_hangs) {
-  if (const auto reason = test::lacks(ring<cqe_mixed>::config::flags); !reason.empty()) GTEST_SKIP() << reason;
+  if (const auto reason = test::lacks(ring<cqe_mixed>::config::flags); !reason.empty())
+    GTEST_SKIP() << reason;
   // Reaped every 7th batch, completions pile up past the 8 slots. Some placements meet the
   // kernel's cqe_mixed overflow defect (docs/reliability.md): the ring must still end every walk,
   // never hand out an entry twice or a stale one, and reap all the kernel did not lose.
   for (unsigned pattern = 0; pattern < 64; ++pattern) {
-    const test::child_end end = test::run_in_child([pattern] { return mixed_rounds(pattern, 7, false); });
-    EXPECT_TRUE(end.succeeded()) << "pattern " << pattern << ": child exit " << end.code << ", signal "
-                                 << end.signal
-                                 << (end.signal == SIGALRM ? " (the reaping loop never ended)" : "");
+    const test::child_end end =
+        test::run_in_child([pattern] { return mixed_rounds(pattern, 7, false); });
+    EXPECT_TRUE(end.succeeded()) << "pattern " << pattern << ": child exit " << end.code
+                                 << ", signal " << end.signal
+                                 << (end.signal == SIGALRM ? " (the reaping loop never ended)"
+                                                           : "");
   }
 }
 

@@ -2,8 +2,8 @@
 // of the axes, less what the kernel refuses (an SQPOLL ring with a cooperative or deferred task-run
 // mode). Included by the combination suites, each of which takes one memory-order strategy.
 #pragma once
-#include <cstdint>
 #include <gtest/gtest.h>
+#include <cstdint>
 #include <string>
 #include <type_traits>
 

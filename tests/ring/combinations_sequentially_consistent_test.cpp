@@ -1,11 +1,11 @@
 // Every legal policy combination, with the sequentially consistent memory-order strategy.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <fcntl.h>
-#include <gtest/gtest.h>
 #include <string>
-#include <sys/uio.h>
 #include <utility>
 #include <vector>
 #include "combinations.hpp"

@@ -1,23 +1,23 @@
 // Polling modes on the real kernel. SQPOLL: while the kernel thread is awake, submission makes no
 // system call at all — proved by forbidding io_uring_enter with a seccomp filter; once the thread
 // sleeps, submit wakes it. IOPOLL: NOPs work, and a file that cannot be polled gets a clear error.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <fcntl.h>
-#include <gtest/gtest.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <set>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 import urine;
 import urine.test_support;
 
@@ -84,7 +84,8 @@ TEST(ring_sqpoll, sleeping_thread_is_woken_by_submit) {
   ASSERT_TRUE(r->submit_and_wait(1).has_value());
   r->cq_advance(r->cq_ready());
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!r->needs_wakeup() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  while (!r->needs_wakeup() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(r->needs_wakeup()) << "the SQ thread never went idle";
   ASSERT_TRUE(r->push(ops::nop{}, 2));
   ASSERT_TRUE(r->submit().has_value());

@@ -1,11 +1,11 @@
 // Submission and completion queue behaviour on the real kernel: a full SQ says so, completions
 // beyond the CQ's size are kept by the kernel and delivered (none lost, none twice), waits time
 // out with ETIME, batches are reaped with one head update, and user data round-trips.
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <gtest/gtest.h>
 #include <set>
 #include <span>
 #include <system_error>
@@ -84,7 +84,8 @@ TEST(ring_queue, overflow_is_flushed_by_for_each_too) {
   }
   std::set<std::uint64_t> seen;
   while (seen.size() < 24) {
-    const unsigned n = r->for_each_cqe([&](auto c) { EXPECT_TRUE(seen.insert(c.user_data().value()).second); });
+    const unsigned n =
+        r->for_each_cqe([&](auto c) { EXPECT_TRUE(seen.insert(c.user_data().value()).second); });
     if (n == 0) ASSERT_TRUE(r->wait(1).has_value());
   }
   EXPECT_EQ(seen.size(), 24u);
@@ -111,7 +112,8 @@ TEST(ring_queue, wait_with_timeout_gives_etime) {
 TEST(ring_queue, min_wait_returns_fewer_after_the_minimum) {
   auto r = ring<>::create(4);
   ASSERT_TRUE(r.has_value());
-  if (!has(r->features(), feature_flags::min_timeout)) GTEST_SKIP() << "kernel lacks IORING_FEAT_MIN_TIMEOUT (6.12)";
+  if (!has(r->features(), feature_flags::min_timeout))
+    GTEST_SKIP() << "kernel lacks IORING_FEAT_MIN_TIMEOUT (6.12)";
   ASSERT_TRUE(r->push(ops::nop{}, 1));
   // Ask for 2 completions with a 10 ms minimum wait and a 5 s timeout: only one will come, so
   // the kernel returns it once the minimum has passed instead of waiting out the timeout.
@@ -123,7 +125,8 @@ TEST(ring_queue, min_wait_returns_fewer_after_the_minimum) {
 }
 
 TEST(ring_queue, copy_cqes_detaches_completions) {
-  if (const auto why = urine::test::lacks_nop32() + urine::test::lacks_nop_inject(); !why.empty()) GTEST_SKIP() << why;
+  if (const auto why = urine::test::lacks_nop32() + urine::test::lacks_nop_inject(); !why.empty())
+    GTEST_SKIP() << why;
   auto r = ring<cqe32>::create(8);
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(r->push(ops::nop{}, 1));
@@ -132,7 +135,8 @@ TEST(ring_queue, copy_cqes_detaches_completions) {
   ASSERT_TRUE(r->submit_and_wait(3).has_value());
   std::array<abi::cqe32, 8> out{};
   ASSERT_EQ(r->copy_cqes(out), 3u);
-  std::sort(out.begin(), out.begin() + 3, [](auto& a, auto& b) { return a.user_data < b.user_data; });
+  std::sort(out.begin(), out.begin() + 3,
+            [](auto& a, auto& b) { return a.user_data < b.user_data; });
   EXPECT_EQ(out[0].res, 0);
   EXPECT_EQ(out[1].big_cqe[0], 10u);
   EXPECT_EQ(out[1].big_cqe[1], 20u);
@@ -161,7 +165,8 @@ TEST(ring_queue, error_results_read_as_error_codes) {
 // cqe_mixed: 16- and 32-byte completions interleaved over many wraps of a small CQ, so the kernel
 // must pad with F_SKIP entries; every completion arrives once, with its extras intact.
 TEST(ring_queue, mixed_cqes_survive_wrap_around) {
-  if (const auto why = urine::test::lacks(setup_flags::cqe_mixed); !why.empty()) GTEST_SKIP() << why;
+  if (const auto why = urine::test::lacks(setup_flags::cqe_mixed); !why.empty())
+    GTEST_SKIP() << why;
   auto r = ring<cqe_mixed>::create(setup{.entries = 8, .cq_entries = 8});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   std::uint64_t next = 0;
@@ -205,7 +210,8 @@ TEST(ring_queue, user_data_round_trips_integers_and_pointers) {
   r->for_each_cqe([&](auto c) { got.push_back(c.user_data()); });
   ASSERT_EQ(got.size(), 3u);
   EXPECT_TRUE(std::find(got.begin(), got.end(), user_data(&req)) != got.end());
-  EXPECT_TRUE(std::find(got.begin(), got.end(), user_data(std::uint64_t{0xfedcba9876543210})) != got.end());
+  EXPECT_TRUE(std::find(got.begin(), got.end(), user_data(std::uint64_t{0xfedcba9876543210})) !=
+              got.end());
   EXPECT_TRUE(std::find(got.begin(), got.end(), user_data(~std::uint64_t{0})) != got.end());
   for (auto ud : got)
     if (ud == user_data(&req)) EXPECT_EQ(ud.pointer<request>()->id, 17);
@@ -243,8 +249,10 @@ TEST(ring_queue, unsubmitted_sqes_are_resubmitted_after_a_partial_submit) {
 TEST(ring_errors, a_timed_wait_without_ext_arg_names_the_feature_and_the_kernel) {
   const std::error_code e = make_error_code(ring_errc::timed_wait_needs_ext_arg);
   EXPECT_EQ(e, std::errc::function_not_supported);
-  EXPECT_NE(e.message().find("IORING_FEAT_EXT_ARG (kernel 5.11)"), std::string::npos) << e.message();
-  // On this kernel timed waits work (ETIME when nothing comes): the refusal is for kernels before 5.11.
+  EXPECT_NE(e.message().find("IORING_FEAT_EXT_ARG (kernel 5.11)"), std::string::npos)
+      << e.message();
+  // On this kernel timed waits work (ETIME when nothing comes): the refusal is for kernels
+  // before 5.11.
   auto r = ring<>::create(4);
   ASSERT_TRUE(r.has_value());
   if (!has(r->features(), feature_flags::ext_arg)) {
@@ -259,7 +267,8 @@ TEST(ring_errors, a_timed_wait_without_ext_arg_names_the_feature_and_the_kernel)
 }
 
 TEST(ring_errors, kernel_restart_codes_read_as_eintr) {
-  for (int code = 512; code <= 516; ++code) EXPECT_EQ(result_code(-code), std::errc::interrupted) << code;
+  for (int code = 512; code <= 516; ++code)
+    EXPECT_EQ(result_code(-code), std::errc::interrupted) << code;
   EXPECT_EQ(result_code(-511), std::error_code(511, std::system_category()));
   EXPECT_EQ(result_code(-EAGAIN), std::errc::resource_unavailable_try_again);
   EXPECT_FALSE(result_code(0));

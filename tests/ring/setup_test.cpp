@@ -1,20 +1,20 @@
 // Ring setup on the real kernel: each of the 19 setup flags of 6.18 reaches the kernel and does
 // what it says; bad input is refused with an error that names what was refused, without leaking
 // a descriptor or a mapping; a ring releases everything exactly once.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <fcntl.h>
-#include <gtest/gtest.h>
 #include <span>
 #include <string>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <system_error>
 #include <thread>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 import urine;
@@ -52,8 +52,9 @@ void nop_round_trip(R& r, std::uint64_t ud = 1) {
   ASSERT_TRUE(r.push(ops::nop{}, ud));
   // Bounded where the kernel has timed waits (5.11): a NOP completes at once, so five seconds
   // without it is a failure, not a wait.
-  const auto n = has(r.features(), feature_flags::ext_arg) ? r.submit_and_wait_for(1, std::chrono::seconds(5))
-                                                           : r.submit_and_wait(1);
+  const auto n = has(r.features(), feature_flags::ext_arg)
+                     ? r.submit_and_wait_for(1, std::chrono::seconds(5))
+                     : r.submit_and_wait(1);
   ASSERT_TRUE(n.has_value()) << n.error().message();
   auto c = r.peek_cqe();
   ASSERT_TRUE(c);
@@ -84,7 +85,8 @@ void flags_reach_the_kernel(unsigned& checked) {
     std::printf("not checked: %s\n", why.c_str());
     const auto refused = R::create({.entries = 4});
     ASSERT_FALSE(refused.has_value());
-    EXPECT_NE(refused.error().message().find("IORING_SETUP_"), std::string::npos) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("IORING_SETUP_"), std::string::npos)
+        << refused.error().message();
     return;
   }
   auto r = make<R>({.entries = 4});
@@ -191,8 +193,8 @@ TEST(ring_setup, no_sqarray_is_the_default_and_keep_keeps_it) {
     auto required = make<ring<>>({.entries = 4, .sq_array = sq_array_mode::omit});
     EXPECT_TRUE(has(required.flags(), setup_flags::no_sqarray));
   } else {
-    expect_refused<ring<>>({.entries = 4, .sq_array = sq_array_mode::omit}, std::errc::invalid_argument,
-                           "NO_SQARRAY");
+    expect_refused<ring<>>({.entries = 4, .sq_array = sq_array_mode::omit},
+                           std::errc::invalid_argument, "NO_SQARRAY");
   }
 }
 
@@ -211,7 +213,8 @@ TEST(ring_setup, no_mmap_builds_the_ring_in_caller_memory) {
 }
 
 TEST(ring_setup, registered_fd_only_ring_has_no_fd) {
-  if (const auto why = urine::test::lacks(setup_flags::registered_fd_only | setup_flags::no_mmap); !why.empty())
+  if (const auto why = urine::test::lacks(setup_flags::registered_fd_only | setup_flags::no_mmap);
+      !why.empty())
     GTEST_SKIP() << why;
   const auto need = no_mmap_size(8, 0, sizeof(abi::sqe), sizeof(abi::cqe));
   owned_memory rings(need.rings), sqes(need.sqes);
@@ -262,7 +265,8 @@ TEST(ring_setup, every_setup_flag_of_6_18_reaches_the_kernel) {
   accepted(make<ring<coop_task_run<true>>>({.entries = 4}));
   accepted(make<ring<sqe128, cqe32, defer_task_run<>>>({.entries = 4}));
   accepted(make<ring<cqe_mixed>>({.entries = 4}));
-  auto base = make<ring<>>({.entries = 4, .cq_entries = 16, .clamp = true, .disabled = true, .submit_all = true});
+  auto base = make<ring<>>(
+      {.entries = 4, .cq_entries = 16, .clamp = true, .disabled = true, .submit_all = true});
   accepted(base);
   accepted(make<ring<>>({.entries = 4, .attach_wq = base.fd()}));
   const auto need = no_mmap_size(4, 0, sizeof(abi::sqe), sizeof(abi::cqe));
@@ -274,14 +278,13 @@ TEST(ring_setup, every_setup_flag_of_6_18_reaches_the_kernel) {
 
 // ---- bad input --------------------------------------------------------------------------------
 
-
-
 TEST(ring_setup_errors, zero_entries) {
   expect_refused<ring<>>({.entries = 0}, std::errc::invalid_argument, "at least 1 SQ entry");
 }
 
 TEST(ring_setup_errors, too_many_entries) {
-  expect_refused<ring<>>({.entries = 40000}, std::errc::invalid_argument, "exceed the kernel maximum 32768");
+  expect_refused<ring<>>({.entries = 40000}, std::errc::invalid_argument,
+                         "exceed the kernel maximum 32768");
   expect_refused<ring<>>({.entries = 8, .cq_entries = 100000}, std::errc::invalid_argument,
                          "CQ entries 100000 exceed");
   expect_refused<ring<>>({.entries = 64, .cq_entries = 8}, std::errc::invalid_argument,
@@ -292,9 +295,10 @@ TEST(ring_setup_errors, kernel_refusals_are_named) {
   auto pipe_fds = std::array<int, 2>{};
   ASSERT_EQ(::pipe(pipe_fds.data()), 0);
   urine::test::unique_fd r0(pipe_fds[0]), r1(pipe_fds[1]);
-  expect_refused<ring<>>({.entries = 4, .attach_wq = r0.get()}, std::errc::invalid_argument, "ATTACH_WQ");
+  expect_refused<ring<>>({.entries = 4, .attach_wq = r0.get()}, std::errc::invalid_argument,
+                         "ATTACH_WQ");
   expect_refused<ring<sqpoll>>({.entries = 4, .sq_thread_cpu = 4096}, std::errc::invalid_argument,
-                                 "SQ_AFF: CPU 4096");
+                               "SQ_AFF: CPU 4096");
 }
 
 TEST(ring_setup_errors, attach_wq_to_a_closed_descriptor_says_so) {
@@ -307,7 +311,8 @@ TEST(ring_setup_errors, attach_wq_to_a_closed_descriptor_says_so) {
   }
   auto r = ring<>::create({.entries = 4, .attach_wq = closed});
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message().find("ATTACH_WQ: fd " + std::to_string(closed) + " is not an open io_uring"),
+  EXPECT_NE(r.error().message().find("ATTACH_WQ: fd " + std::to_string(closed) +
+                                     " is not an open io_uring"),
             std::string::npos)
       << r.error().message();
 }
@@ -321,7 +326,8 @@ TEST(ring_setup_errors, the_descriptor_limit_is_named) {
     auto r = ring<>::create({.entries = 4});
     if (r) return 11;
     const std::string report = std::to_string(r.error().code().value()) + " " + r.error().context();
-    return ::write(out, report.data(), report.size()) == static_cast<ssize_t>(report.size()) ? 0 : 12;
+    return ::write(out, report.data(), report.size()) == static_cast<ssize_t>(report.size()) ? 0
+                                                                                             : 12;
   });
   ASSERT_TRUE(end.succeeded()) << "child exit " << end.code << ", signal " << end.signal;
   EXPECT_EQ(end.output.rfind(std::to_string(EMFILE) + " ", 0), 0u) << end.output;
@@ -335,13 +341,16 @@ TEST(ring_setup_errors, the_seventeenth_registered_ring_of_a_thread_is_explained
     for (int i = 0; i < 17; ++i) {
       auto r = ring<registered_ring_fd>::create({.entries = 2});
       if (!r) {
-        message = r.error().message() + (i == 16 ? "" : " (too early: ring " + std::to_string(i) + ")");
+        message =
+            r.error().message() + (i == 16 ? "" : " (too early: ring " + std::to_string(i) + ")");
         return;
       }
       rings.push_back(std::move(*r));
     }
-  }).join();
-  EXPECT_NE(message.find("this thread's 16 registered-ring slots are all in use"), std::string::npos)
+  })
+      .join();
+  EXPECT_NE(message.find("this thread's 16 registered-ring slots are all in use"),
+            std::string::npos)
       << message;
   EXPECT_EQ(message.find("too early"), std::string::npos) << message;
 }

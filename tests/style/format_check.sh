@@ -12,6 +12,6 @@ while IFS= read -r -d '' f; do
     echo "not formatted: $f (clang-format-19 -i $f)"
     bad=1
   fi
-done < <(find modules tests examples bench tools -type f \
+done < <(find modules tests examples bench tools -path tests/style/fixtures -prune -o -type f \
            \( -name '*.cpp' -o -name '*.cppm' -o -name '*.hpp' -o -name '*.inc' \) -print0 2>/dev/null | sort -z)
 exit "$bad"

@@ -1,9 +1,9 @@
 // Installed urine, imported module by module: write a file through the ring and read it back.
+#include <fcntl.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <unistd.h>
 import urine.ring;
 import urine.ops;
 

@@ -1,9 +1,9 @@
 // urine through the umbrella module: a NOP and a read of a file written with plain POSIX calls.
+#include <fcntl.h>
+#include <unistd.h>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <unistd.h>
 import urine;
 
 int main(int argc, char** argv) {
@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     if (c.user_data() == 2) read_result = c.result();
   });
   ::close(fd);
-  const bool same = read_result == static_cast<int>(sizeof text) && std::memcmp(text, back, sizeof text) == 0;
+  const bool same =
+      read_result == static_cast<int>(sizeof text) && std::memcmp(text, back, sizeof text) == 0;
   std::printf("%s\n", same ? "read what was written" : "MISMATCH");
   return same ? 0 : 1;
 }
