@@ -10,8 +10,6 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +25,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "server_setup.hpp"
 import urine;
 
 using namespace urine;
@@ -162,20 +162,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (::rlimit limit{};
-      ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-  // Blocked in every thread (they inherit the mask), so the signals queue on the signalfd.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (const int s : {SIGINT, SIGTERM}) {
-    std::signal(s, SIG_DFL);
-    sigaddset(&signals, s);
-  }
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) return fail("pthread_sigmask", errno);
-  const int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
+  example::raise_descriptor_limit();
+  // Blocked in every thread started from here on, so the signals queue on the signalfd.
+  const int signal_fd = example::stop_signal_fd();
   if (signal_fd < 0) return fail("signalfd", errno);
   const int stop_fd = ::eventfd(0, EFD_CLOEXEC);
   if (stop_fd < 0) return fail("eventfd", errno);

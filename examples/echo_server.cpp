@@ -7,8 +7,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 
 #include <unistd.h>
@@ -25,6 +23,8 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "server_setup.hpp"
 import urine;
 
 using namespace urine;
@@ -251,24 +251,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // One descriptor per connection: thousands need more than the usual soft limit of 1024.
-  if (::rlimit limit{};
-      ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-
-  // The signals are blocked so that they queue on the signalfd instead of killing the process.
-  // Their default action is restored first: a shell starts background jobs with SIGINT ignored,
-  // and an ignored signal is dropped, never queued.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (const int signal : {SIGINT, SIGTERM}) {
-    std::signal(signal, SIG_DFL);
-    sigaddset(&signals, signal);
-  }
-  if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) return fail("sigprocmask", errno);
-  const int signal_fd = ::signalfd(-1, &signals, SFD_CLOEXEC);
+  example::raise_descriptor_limit();
+  const int signal_fd = example::stop_signal_fd();
   if (signal_fd < 0) return fail("signalfd", errno);
 
   const int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
