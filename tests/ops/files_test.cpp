@@ -98,7 +98,9 @@ TYPED_TEST(file_io, read_into_provided_buffer) {
   EXPECT_EQ(pool.contents(r.buffer_id(), 9), "provided!");
   // Three are left in the group; one was consumed by the read.
   EXPECT_EQ(perform(ring, ops::remove_buffers{8, 7}).res, 3);
-  EXPECT_EQ(perform(ring, ops::remove_buffers{1, 7}).res, 0);
+  // 5.10 drops a group with its last buffer (then ENOENT); 6.1 keeps the empty group.
+  const bool group_dropped = !predates({6, 1}, "keeping an emptied buffer group").empty();
+  EXPECT_EQ(perform(ring, ops::remove_buffers{1, 7}).res, group_dropped ? -ENOENT : 0);
   EXPECT_EQ(perform(ring, ops::read{file.get(), buffer_group{7}, 0}).error(),
             std::errc::no_buffer_space);
 }
@@ -283,9 +285,6 @@ TEST(files, madvise_dontneed_drops_anonymous_pages) {
 }
 
 TEST(files, rename_unlink_mkdir_symlink_link) {
-  if (const auto why = lacks(opcode::mkdirat); !why.empty()) GTEST_SKIP() << why;
-  if (const auto why = lacks(opcode::symlinkat); !why.empty()) GTEST_SKIP() << why;
-  if (const auto why = lacks(opcode::linkat); !why.empty()) GTEST_SKIP() << why;
   ::umask(022);
   auto ring = open_ring();
   temp_dir dir;
@@ -298,6 +297,14 @@ TEST(files, rename_unlink_mkdir_symlink_link) {
   EXPECT_EQ(
       perform(ring, ops::renameat{d.get(), "b", d.get(), "other", rename_flags::noreplace}).error(),
       std::errc::file_exists);
+  // MKDIRAT, SYMLINKAT and LINKAT came together (5.15), after RENAMEAT and UNLINKAT.
+  if (const auto why = lacks(opcode::mkdirat) + lacks(opcode::symlinkat) + lacks(opcode::linkat);
+      !why.empty()) {
+    std::cout << why << ": only RENAMEAT and UNLINKAT are checked\n";
+    ASSERT_EQ(perform(ring, ops::unlinkat{d.get(), "b"}).res, 0);
+    EXPECT_FALSE(fs::exists(dir / "b"));
+    return;
+  }
 
   ASSERT_EQ(perform(ring, ops::mkdirat{d.get(), "newdir", 0751}).res, 0);
   struct ::stat st{};
