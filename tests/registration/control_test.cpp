@@ -139,8 +139,14 @@ TEST(personality, requests_run_with_the_saved_credentials) {
   constexpr uid_t other = 65534;
   auto ring = plain_ring::create(8);
   ASSERT_TRUE(ring);
-  // Where uid `other` may create files wherever the checkout and its temporary files live.
-  const urine::test::temp_dir_for_user dir(other);
+  // The files are created relative to a directory descriptor opened here, as root: uid `other`
+  // needs write access to that directory alone, not to every directory on the way to it (the
+  // checkout, its temporary files, even the root of a chroot may be closed to it).
+  urine::test::temp_dir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  const urine::test::unique_fd dir_fd(
+      ::open(dir.path().c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  ASSERT_GE(dir_fd.get(), 0) << std::strerror(errno);
 
   ASSERT_EQ(::seteuid(other), 0);
   auto who = register_personality(*ring);
@@ -148,13 +154,19 @@ TEST(personality, requests_run_with_the_saved_credentials) {
   ASSERT_TRUE(who) << who.error().message();
   ASSERT_EQ(::geteuid(), 0u);
 
-  const std::string paths[2] = {(dir / "as_other").string(), (dir / "as_root").string()};
+  const std::string paths[2] = {(dir.path() / "as_other").string(),
+                                (dir.path() / "as_root").string()};
   // The personality rides in the SQE through push()'s options.
-  ASSERT_TRUE(ring->push(
-      ops::openat{.path = paths[0], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644}, 0,
-      who->options()));
-  ASSERT_TRUE(ring->push(
-      ops::openat{.path = paths[1], .flags = O_CREAT | O_WRONLY | O_CLOEXEC, .mode = 0644}, 1));
+  ASSERT_TRUE(ring->push(ops::openat{.dir = dir_fd.get(),
+                                     .path = "as_other",
+                                     .flags = O_CREAT | O_WRONLY | O_CLOEXEC,
+                                     .mode = 0644},
+                         0, who->options()));
+  ASSERT_TRUE(ring->push(ops::openat{.dir = dir_fd.get(),
+                                     .path = "as_root",
+                                     .flags = O_CREAT | O_WRONLY | O_CLOEXEC,
+                                     .mode = 0644},
+                         1));
   const auto cqes = submit_and_reap(*ring, 2);
   for (const auto& c : cqes) {
     ASSERT_GE(c.res, 0) << std::strerror(-c.res);

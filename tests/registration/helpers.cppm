@@ -92,68 +92,6 @@ inline void send_all(int fd, std::string_view data) {
   }
 }
 
-/// A fresh directory that effective uid `uid` can enter and create files in, removed with its
-/// contents; the caller must be root (it switches its effective uid to check). temp_dir's base
-/// ($URINE_TEST_DIR, else the system temp dir) may lie inside a private tree, such as a checkout
-/// in a 0700 home, where no mode given to the directory itself lets another user in. So each
-/// base is tried in turn, the system temp dir and /tmp after it, and the first directory the
-/// uid really reaches, as checked under that uid, is kept.
-class temp_dir_for_user {
- public:
-  explicit temp_dir_for_user(::uid_t uid) {
-    std::string tried;
-    for (const std::filesystem::path& base : candidate_bases()) {
-      std::string pattern = base / "urine-test-XXXXXX";
-      if (::mkdtemp(pattern.data()) == nullptr) {
-        tried += " " + base.string() + " (" + std::strerror(errno) + ")";
-        continue;
-      }
-      path_ = pattern;
-      std::filesystem::permissions(path_, std::filesystem::perms::all);
-      if (reachable_by(uid)) return;
-      remove();
-      tried += " " + base.string() + " (not reachable)";
-    }
-    throw std::runtime_error("no temporary directory uid " + std::to_string(uid) +
-                             " can reach; tried" + tried);
-  }
-  temp_dir_for_user(const temp_dir_for_user&) = delete;
-  temp_dir_for_user& operator=(const temp_dir_for_user&) = delete;
-  ~temp_dir_for_user() { remove(); }
-
-  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-  [[nodiscard]] std::filesystem::path operator/(std::string_view name) const {
-    return path_ / name;
-  }
-
- private:
-  static std::vector<std::filesystem::path> candidate_bases() {
-    std::vector<std::filesystem::path> bases;
-    if (const char* chosen = std::getenv("URINE_TEST_DIR")) bases.emplace_back(chosen);
-    std::error_code ec;
-    if (auto system = std::filesystem::temp_directory_path(ec); !ec) bases.push_back(system);
-    bases.emplace_back("/tmp");
-    return bases;
-  }
-
-  // Under `uid`'s effective credentials, as a personality saved under them would act. Failing
-  // to switch back would leave the rest of the run as another user: that ends the run.
-  [[nodiscard]] bool reachable_by(::uid_t uid) const noexcept {
-    const ::uid_t own = ::geteuid();
-    if (::seteuid(uid) != 0) return false;
-    const bool reachable = ::faccessat(AT_FDCWD, path_.c_str(), W_OK | X_OK, AT_EACCESS) == 0;
-    if (::seteuid(own) != 0) std::abort();
-    return reachable;
-  }
-
-  void remove() noexcept {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-
-  std::filesystem::path path_;
-};
-
 /// A completion with `user_data` among `cqes`, or nullptr.
 inline const abi::cqe* find(const std::vector<abi::cqe>& cqes, std::uint64_t user_data) {
   auto it = std::find_if(cqes.begin(), cqes.end(),
