@@ -46,6 +46,10 @@ TYPED_TEST(moved_from_ring, refuses_everything_with_ebadf_and_finds_nothing) {
   using ring_type = TypeParam;
   if (const auto reason = test::lacks(ring_type::config::flags); !reason.empty())
     GTEST_SKIP() << reason;
+  if (ring_type::has_registered_fd) {
+    if (const auto reason = test::lacks_registered_ring_fds(); !reason.empty())
+      GTEST_SKIP() << reason;
+  }
   auto a = make<ring_type>({.entries = 4});
   ASSERT_TRUE(a.push(ops::nop{}, 1));
   ring_type b = std::move(a);
@@ -167,6 +171,8 @@ TYPED_TEST(wait_beyond_the_cq, returns_a_full_cq_on_every_policy_set) {
 
 TEST(ring_edges, destroying_a_registered_ring_on_another_thread_leaves_that_threads_ring_alone) {
   using ring_type = ring<registered_ring_fd>;
+  if (const auto reason = test::lacks_registered_ring_fds(); !reason.empty())
+    GTEST_SKIP() << reason;
   auto foreign = make<ring_type>({.entries = 4});
   std::string failure;
   std::thread([&] {
