@@ -95,6 +95,10 @@ struct kernel_version {
   friend constexpr auto operator<=>(kernel_version, kernel_version) = default;
 };
 
+/// The running kernel's release as major.minor, read from uname(2) ({0, 0} when unreadable).
+/// Cold code: defined in kernel_version.cpp.
+[[nodiscard]] kernel_version running_kernel() noexcept;
+
 enum class opcode : std::uint8_t {
 #define URINE_ENUMERATOR(op, NAME, since_major, since_minor, iopoll_column) op,
   URINE_OPCODES(URINE_ENUMERATOR)

@@ -10,4 +10,5 @@ list(APPEND URINE_MODULE_UNITS
   abi/errors.cppm
   abi/handles.cppm)
 list(APPEND URINE_IMPLEMENTATION_UNITS
-  abi/errors.cpp)
+  abi/errors.cpp
+  abi/kernel_version.cpp)

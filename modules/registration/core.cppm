@@ -83,9 +83,6 @@ class ring_ref {
   return i < register_opcode_count ? register_opcode_table[i].since : kernel_version{255, 255};
 }
 
-/// The running kernel's release as major.minor, read from uname(2) ({0, 0} when unreadable).
-[[nodiscard]] kernel_version running_kernel() noexcept;
-
 }  // namespace urine
 
 namespace urine::detail {

@@ -3,12 +3,10 @@
 module;
 #include <sys/resource.h>
 #include <sys/uio.h>
-#include <sys/utsname.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <expected>
 #include <optional>
 #include <span>
@@ -32,13 +30,6 @@ std::string slots(std::uint32_t offset, std::size_t n) {
 }
 
 }  // namespace
-
-kernel_version running_kernel() noexcept {
-  ::utsname u{};
-  unsigned major = 0, minor = 0;
-  if (::uname(&u) != 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2) return {};
-  return {static_cast<std::uint8_t>(major), static_cast<std::uint8_t>(minor)};
-}
 
 namespace detail {
 

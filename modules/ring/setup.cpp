@@ -33,17 +33,25 @@ std::size_t round_up(std::size_t n, std::size_t to) noexcept { return (n + to - 
 // Why a valid-looking request was refused, in words: the flags this kernel does not know, or,
 // when it knows them all, which of the well-known pairing rules the set breaks.
 std::string diagnose_refusal(setup_flags requested, const setup& s) {
+  // Which of the flags the kernel lacks: told by QUERY (6.18), and before that by the running
+  // release against each flag's first kernel.
   const kernel_support k = query_kernel_support();
-  if (k.known) {
-    const setup_flags unknown = requested & ~k.setup;
-    if (unknown != setup_flags::none) {
-      std::string text = "the running kernel does not support IORING_SETUP_" + describe(unknown);
-      for (const auto& f : setup_flag_table)
-        if (any(unknown, f.value))
-          text += " (" + std::string(f.name) + " needs kernel " + std::to_string(f.since.major) +
-                  "." + std::to_string(f.since.minor) + ")";
-      return text;
-    }
+  const kernel_version running = running_kernel();
+  setup_flags unknown = setup_flags::none;
+  for (const auto& f : setup_flag_table)
+    if (any(requested, f.value) &&
+        (k.known ? !any(k.setup, f.value) : running.major != 0 && running < f.since))
+      unknown = unknown | f.value;
+  if (unknown != setup_flags::none) {
+    std::string text = k.known ? "the running kernel does not support IORING_SETUP_"
+                               : "the running kernel (" + std::to_string(running.major) + "." +
+                                     std::to_string(running.minor) + ") predates IORING_SETUP_";
+    text += describe(unknown);
+    for (const auto& f : setup_flag_table)
+      if (any(unknown, f.value))
+        text += " (" + std::string(f.name) + " needs kernel " + std::to_string(f.since.major) +
+                "." + std::to_string(f.since.minor) + ")";
+    return text;
   }
   if (has(requested, setup_flags::registered_fd_only) && !has(requested, setup_flags::no_mmap))
     return "IORING_SETUP_REGISTERED_FD_ONLY needs NO_MMAP (caller memory)";
