@@ -25,6 +25,7 @@ import urine.ring;
 import urine.ops;
 import urine.registration;
 import :core;
+import :messenger;
 import :task;
 
 export namespace urine::async {
@@ -76,19 +77,12 @@ template <class Op>
     return false;
 }
 
-/// Post without a ring of one's own (REGISTER_SEND_MSG_RING, 6.13): the target's CQ may be full
-/// for a moment (EOVERFLOW), so this retries a bounded number of times. False when it never got
-/// through.
+/// Post `r` from a thread without a ring to post with (see messenger). False when it never got
+/// through, after saying why on stderr.
 inline bool send_ringless(const post_request& r) noexcept {
-  for (int attempt = 0; attempt < 100000; ++attempt) {
-    const auto sent = send_msg_ring(r.target_fd, user_data(r.target_data), 0);
-    if (sent) return true;
-    if (sent.error() != std::errc::value_too_large &&
-        sent.error() != std::errc::resource_unavailable_try_again)
-      return false;
-    std::this_thread::yield();
-  }
-  return false;
+  const auto sent = send_ringless(r.target_fd, r.target_data);
+  if (!sent) std::fprintf(stderr, "urine::async: %s\n", sent.error().message().c_str());
+  return sent.has_value();
 }
 
 /// Post `node` as `r` says, from this thread: by the running runtime's ring, or ring-less. Once
@@ -197,8 +191,8 @@ class runtime {
   }
 
   /// Start `t` in this runtime's own scope, from any thread: posted by MSG_RING through the
-  /// calling thread's running runtime, or ring-less (REGISTER_SEND_MSG_RING) from a thread
-  /// without one. Nothing is allocated: the post travels in the task's own frame.
+  /// calling thread's running runtime, or ring-less (see messenger) from a thread without one.
+  /// Nothing is allocated: the post travels in the task's own frame.
   inline void post(task<void> t) noexcept {
     auto h = t.release();
     detail::promise_base& p = h.promise();
@@ -292,17 +286,16 @@ class runtime {
   }
 
   /// A stop request from any thread. On another thread it never touches the ring: it marks the
-  /// operation and posts the cancel request to the owning ring (REGISTER_SEND_MSG_RING).
+  /// operation and posts the cancel request to the owning ring (see messenger).
   inline void cancel_from_any_thread(detail::operation_header& h) noexcept {
     if (std::this_thread::get_id() == owner_) return cancel(h);
     std::atomic_ref(h.remote_stop).store(true, std::memory_order_seq_cst);
     const std::uint64_t ud = std::atomic_ref(h.user_data).load(std::memory_order_seq_cst);
     // Not yet submitted: the owner sees remote_stop when it submits (both accesses are seq_cst).
     if (ud != 0)
-      (void)send_msg_ring(ring_,
-                          user_data((ud & ~detail::tag_mask) |
-                                    static_cast<std::uint64_t>(detail::tag::remote_cancel)),
-                          0);
+      (void)detail::send_ringless(
+          ring_.fd(),
+          (ud & ~detail::tag_mask) | static_cast<std::uint64_t>(detail::tag::remote_cancel));
   }
 
   /// After a submission: a stop request from another thread may have come before the user data
@@ -338,7 +331,7 @@ class runtime {
  private:
   static Ring create_ring(const setup& s) {
     auto r = Ring::create(s);
-    if (!r) throw std::system_error(r.error().code(), r.error().message());
+    if (!r) throw std::system_error(r.error().code(), r.error().context());
     return std::move(*r);
   }
 
