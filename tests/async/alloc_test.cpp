@@ -16,10 +16,13 @@
 #include "pipe.hpp"
 import urine;
 import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_allocations = urine::test::default_runtime_test;
 std::atomic<std::size_t> allocations{0};
-}
+}  // namespace
 
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
@@ -70,7 +73,7 @@ task<void> round(rt_type& rt, int pipe_in, std::span<std::stop_source> stops, in
   co_await rt.join();
 }
 
-TEST(async_allocations, steady_state_allocates_nothing) {
+TEST_F(async_allocations, steady_state_allocates_nothing) {
   auto [in, out] = test::make_pipe<test::unique_fd>();
   // A CQ smaller than the work, so parking is part of the steady state too.
   rt_type rt(setup{.entries = 16, .cq_entries = 32});

@@ -20,8 +20,11 @@
 #include "pipe.hpp"
 import urine;
 import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_cancel = urine::test::default_runtime_test;
 
 using namespace urine;
 using namespace std::chrono_literals;
@@ -30,7 +33,7 @@ using rt_type = async::runtime<>;
 
 auto make_pipe() { return test::make_pipe<test::unique_fd>(); }
 
-TEST(async_cancel, a_stop_requested_before_submission_cancels_without_the_kernel) {
+TEST_F(async_cancel, a_stop_requested_before_submission_cancels_without_the_kernel) {
   rt_type rt;
   std::stop_source stop;
   stop.request_stop();
@@ -48,7 +51,7 @@ task<void> request_stop_later(rt_type& rt, std::stop_source& stop) {
   stop.request_stop();
 }
 
-TEST(async_cancel, a_stop_request_cancels_a_blocked_read_and_its_frame_resumes_on_its_cqe) {
+TEST_F(async_cancel, a_stop_request_cancels_a_blocked_read_and_its_frame_resumes_on_its_cqe) {
   rt_type rt;
   std::stop_source stop;
   auto [in, out] = make_pipe();
@@ -100,7 +103,7 @@ task<void> read_or_cancel(rt_type& rt, int in, int out, int rounds, int& got, in
   }
 }
 
-TEST(async_cancel, cancel_racing_a_read_delivers_the_bytes_or_leaves_them_thousands_of_times) {
+TEST_F(async_cancel, cancel_racing_a_read_delivers_the_bytes_or_leaves_them_thousands_of_times) {
   rt_type rt;
   auto [in, out] = make_pipe();
   int got = 0, cancelled = 0;
@@ -149,7 +152,7 @@ task<void> accept_or_cancel(rt_type& rt, int listener, const ::sockaddr_in& addr
   }
 }
 
-TEST(async_cancel, cancel_racing_an_accept_never_loses_or_leaks_a_descriptor) {
+TEST_F(async_cancel, cancel_racing_an_accept_never_loses_or_leaks_a_descriptor) {
   auto [listener, addr] = test::tcp_listener(64);
   const std::size_t fds_before = test::fd_count();
   int accepted = 0, cancelled = 0;
@@ -164,7 +167,7 @@ TEST(async_cancel, cancel_racing_an_accept_never_loses_or_leaks_a_descriptor) {
   std::printf("accepted %d, cancelled %d\n", accepted, cancelled);
 }
 
-TEST(async_cancel, a_stop_request_from_another_thread_cancels_through_the_owning_ring) {
+TEST_F(async_cancel, a_stop_request_from_another_thread_cancels_through_the_owning_ring) {
   rt_type rt;
   auto [in, out] = make_pipe();
   std::stop_source stop;
@@ -189,7 +192,7 @@ task<void> read_one(rt_type& rt, int fd) {
   EXPECT_EQ(*r, 1);
 }
 
-TEST(async_cancel, a_stop_from_another_thread_reaches_an_operation_still_waiting_for_room) {
+TEST_F(async_cancel, a_stop_from_another_thread_reaches_an_operation_still_waiting_for_room) {
   // A CQ of 8: seven blocked reads take the whole budget, so the stoppable read waits in the
   // queue when another thread requests the stop; it must be cancelled once it is submitted.
   rt_type rt(setup{.entries = 4, .cq_entries = 8});
@@ -220,7 +223,7 @@ TEST(async_cancel, a_stop_from_another_thread_reaches_an_operation_still_waiting
 // on to operation i + 1 in the same awaiter slot (same frame address). A cancel request posted
 // for i that arrives after i + 1 was submitted must not cancel it: an operation whose own token
 // was never stopped never ends with operation_canceled.
-TEST(async_cancel, a_stale_cancel_from_another_thread_never_hits_the_next_operation) {
+TEST_F(async_cancel, a_stale_cancel_from_another_thread_never_hits_the_next_operation) {
   rt_type rt;
   auto [in, out] = make_pipe();
   constexpr int rounds = 4000;

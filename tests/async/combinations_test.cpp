@@ -52,8 +52,9 @@ TYPED_TEST_SUITE(async_combinations, ring_types, ring_name);
 template <class Rt>
 task<void> nops(Rt& rt, std::vector<int>& seen, int first, int count) {
   for (int i = first; i < first + count; ++i) {
-    auto r = co_await rt.op(ops::nop{.inject = true, .inject_result = i});
-    if (r && static_cast<std::size_t>(*r) < seen.size()) ++seen[static_cast<std::size_t>(*r)];
+    const auto nop = test::nop_returning(i);
+    auto r = co_await rt.op(nop.op);
+    if (r && *r == nop.expected) ++seen[static_cast<std::size_t>(i)];
   }
 }
 

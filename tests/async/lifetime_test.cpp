@@ -13,8 +13,12 @@
 #include "pipe.hpp"
 import urine;
 import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_lifetime = urine::test::default_runtime_test;
+using async_lifetime_death = urine::test::default_runtime_test;
 
 using namespace urine;
 using namespace std::chrono_literals;
@@ -68,7 +72,7 @@ task<void> start_and_leave(rt_type& rt, int fd, int listener, const ::sockaddr_i
   EXPECT_EQ(::connect(client.get(), reinterpret_cast<const ::sockaddr*>(&addr), sizeof addr), 0);
 }
 
-TEST(async_lifetime, destroying_a_runtime_with_suspended_tasks_leaks_nothing) {
+TEST_F(async_lifetime, destroying_a_runtime_with_suspended_tasks_leaks_nothing) {
   auto [in, out] = test::make_pipe<test::unique_fd>();
   auto [listener, addr] = test::tcp_listener();
   test::unique_fd client;
@@ -89,7 +93,7 @@ TEST(async_lifetime, destroying_a_runtime_with_suspended_tasks_leaks_nothing) {
   EXPECT_EQ(test::mapping_count(), maps) << "the ring's mappings released";
 }
 
-TEST(async_lifetime_death, destroying_a_frame_suspended_on_an_operation_in_flight_aborts) {
+TEST_F(async_lifetime_death, destroying_a_frame_suspended_on_an_operation_in_flight_aborts) {
 #ifdef NDEBUG
   GTEST_SKIP() << "the check is compiled into debug builds only";
 #else

@@ -14,8 +14,11 @@
 #include "pipe.hpp"
 import urine;
 import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_sequence = urine::test::default_runtime_test;
 
 using namespace urine;
 using namespace std::chrono_literals;
@@ -28,7 +31,7 @@ test::unique_fd connect_to(const ::sockaddr_in& addr) {
   return c;
 }
 
-TEST(async_sequence, multishot_accept_yields_every_connection) {
+TEST_F(async_sequence, multishot_accept_yields_every_connection) {
   auto [listener, addr] = test::tcp_listener(64);
   rt_type rt;
   const std::size_t fds = test::fd_count();
@@ -68,7 +71,7 @@ task<void> connect_many(rt_type& rt, const ::sockaddr_in& addr, int n,
   for (int i = 0; i < n; ++i) cs.push_back(connect_to(addr));
 }
 
-TEST(async_sequence, completions_nobody_awaits_are_buffered_and_an_overrun_is_released) {
+TEST_F(async_sequence, completions_nobody_awaits_are_buffered_and_an_overrun_is_released) {
   auto [listener, addr] = test::tcp_listener(64);
   rt_type rt;
   const std::size_t fds = test::fd_count();
@@ -98,7 +101,7 @@ TEST(async_sequence, completions_nobody_awaits_are_buffered_and_an_overrun_is_re
   EXPECT_EQ(test::fd_count(), fds) << "overrun descriptors are closed, not leaked";
 }
 
-TEST(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearms) {
+TEST_F(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearms) {
   rt_type rt;
   auto buffers = register_buffer_ring(rt.ring(), {.group = 5, .entries = 4, .buffer_size = 16});
   ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
@@ -139,22 +142,28 @@ TEST(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearms)
   EXPECT_EQ(rt.in_flight(), 0u);
 }
 
-TEST(async_sequence, a_multishot_timeout_ticks_count_times_then_ends) {
+TEST_F(async_sequence, a_multishot_timeout_ticks_count_times_then_ends) {
   rt_type rt;
   const auto start = std::chrono::steady_clock::now();
   int ticks = 0;
-  rt.run([](rt_type& rt, int& ticks) -> task<void> {
+  bool refused = false;
+  rt.run([](rt_type& rt, int& ticks, bool& refused) -> task<void> {
     auto t = async::ticks(rt, 5ms, 5);
     while (auto tick = co_await t.next()) {
+      if (ticks == 0 && tick->raw() == -EINVAL) {
+        refused = true;  // the sequence ends: its one completion carried no F_MORE
+        continue;
+      }
       EXPECT_EQ(tick->raw(), -ETIME);
       ++ticks;
     }
-  }(rt, ticks));
+  }(rt, ticks, refused));
+  if (refused) GTEST_SKIP() << "kernel lacks IORING_TIMEOUT_MULTISHOT (since 6.4)";
   EXPECT_EQ(ticks, 5);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 25ms);
 }
 
-TEST(async_sequence, multishot_poll_and_read_multishot_yield_and_close_drains) {
+TEST_F(async_sequence, multishot_poll_and_read_multishot_yield_and_close_drains) {
   if (const std::string why = test::lacks(opcode::read_multishot); !why.empty())
     GTEST_SKIP() << why;
   rt_type rt;

@@ -6,8 +6,12 @@
 #include <string>
 #include <vector>
 import urine;
+import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_task = urine::test::default_runtime_test;
 
 using namespace urine;
 using async::task;
@@ -17,7 +21,7 @@ task<int> answer(int& started) {
   co_return 42;
 }
 
-TEST(async_task, is_lazy_and_returns_its_value) {
+TEST_F(async_task, is_lazy_and_returns_its_value) {
   async::runtime<> rt;
   int started = 0;
   auto t = answer(started);
@@ -40,7 +44,7 @@ task<std::string> catches() {
   co_return "nothing thrown";
 }
 
-TEST(async_task, exceptions_reach_the_awaiter) {
+TEST_F(async_task, exceptions_reach_the_awaiter) {
   async::runtime<> rt;
   EXPECT_EQ(rt.run(catches()), "from the child");
   EXPECT_THROW(rt.run(thrower()), std::runtime_error);
@@ -57,7 +61,7 @@ task<long> chain_of_awaits(int n) {
   co_return sum;
 }
 
-TEST(async_task, a_million_sequential_awaits_do_not_grow_the_stack) {
+TEST_F(async_task, a_million_sequential_awaits_do_not_grow_the_stack) {
   async::runtime<> rt;
   EXPECT_EQ(rt.run(chain_of_awaits(1'000'000)), 1'000'000);
   EXPECT_EQ(rt.run(depth(10'000)), 10'000);
@@ -75,7 +79,7 @@ task<void> spawner(async::runtime<>& rt, std::vector<int>& out) {
   EXPECT_EQ(out.size(), 100u);
 }
 
-TEST(async_task, spawned_tasks_run_and_the_scope_joins) {
+TEST_F(async_task, spawned_tasks_run_and_the_scope_joins) {
   async::runtime<> rt;
   std::vector<int> out;
   rt.run(spawner(rt, out));

@@ -13,8 +13,11 @@
 #include "pipe.hpp"
 import urine;
 import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_time = urine::test::default_runtime_test;
 
 using namespace urine;
 using namespace std::chrono_literals;
@@ -28,7 +31,7 @@ task<rt_type::result_type> read_within(rt_type& rt, int fd, char& byte,
   co_return co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, limit);
 }
 
-TEST(async_time, with_timeout_fires_on_an_operation_that_does_not_complete) {
+TEST_F(async_time, with_timeout_fires_on_an_operation_that_does_not_complete) {
   auto [in, out] = test::make_pipe<test::unique_fd>();
   rt_type rt;
   const auto start = clock_type::now();
@@ -39,7 +42,7 @@ TEST(async_time, with_timeout_fires_on_an_operation_that_does_not_complete) {
   EXPECT_EQ(rt.in_flight(), 0u) << "both CQEs (operation and timer) collected";
 }
 
-TEST(async_time, with_timeout_does_not_fire_when_the_operation_completes_first) {
+TEST_F(async_time, with_timeout_does_not_fire_when_the_operation_completes_first) {
   auto [in, out] = test::make_pipe<test::unique_fd>();
   ASSERT_EQ(::write(out.get(), "x", 1), 1);
   rt_type rt;
@@ -52,7 +55,7 @@ TEST(async_time, with_timeout_does_not_fire_when_the_operation_completes_first) 
   EXPECT_LT(clock_type::now() - start, 5s) << "the timer must be gone with the operation";
 }
 
-TEST(async_time, sleeps_last_at_least_their_duration) {
+TEST_F(async_time, sleeps_last_at_least_their_duration) {
   rt_type rt;
   rt.run([](rt_type& rt) -> task<void> {
     auto start = clock_type::now();
@@ -64,7 +67,7 @@ TEST(async_time, sleeps_last_at_least_their_duration) {
   }(rt));
 }
 
-TEST(async_time, a_stop_request_cuts_a_sleep_short) {
+TEST_F(async_time, a_stop_request_cuts_a_sleep_short) {
   rt_type rt;
   std::stop_source stop;
   const auto start = clock_type::now();

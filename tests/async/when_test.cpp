@@ -9,33 +9,39 @@
 #include <coroutine>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <tuple>
 #include "pipe.hpp"
 import urine;
 import urine.test_support;
+#include "default_runtime.hpp"
 
 namespace {
+
+using async_when = urine::test::default_runtime_test;
 
 using namespace urine;
 using namespace std::chrono_literals;
 using async::task;
 using rt_type = async::runtime<>;
 
-TEST(async_when, when_all_resumes_with_every_result) {
+TEST_F(async_when, when_all_resumes_with_every_result) {
+  auto [in, out] = test::make_pipe<test::unique_fd>();
   rt_type rt;
-  rt.run([](rt_type& rt) -> task<void> {
-    auto [a, b, c] = co_await async::when_all(
-        rt.op(ops::nop{.inject = true, .inject_result = 7}),
-        rt.op(ops::nop{.inject = true, .inject_result = -EPERM}), async::sleep_for(rt, 5ms));
-    EXPECT_EQ(*a, 7);
-    EXPECT_EQ(b.error(), std::errc::operation_not_permitted);
+  rt.run([](rt_type& rt, int read_end) -> task<void> {
+    const auto nop = test::nop_returning(7);
+    auto [a, b, c] = co_await async::when_all(rt.op(nop.op),
+                                              rt.op(ops::write{read_end, std::string_view("x"), 0}),
+                                              async::sleep_for(rt, 5ms));
+    EXPECT_EQ(a.raw(), nop.expected);
+    EXPECT_EQ(b.error(), std::errc::bad_file_descriptor);  // a write to a pipe's read end
     EXPECT_EQ(c.raw(), -ETIME);
-  }(rt));
+  }(rt, in.get()));
   EXPECT_EQ(rt.in_flight(), 0u);
 }
 
-TEST(async_when, when_any_picks_the_first_and_cancels_the_others) {
+TEST_F(async_when, when_any_picks_the_first_and_cancels_the_others) {
   auto [in, out] = test::make_pipe<test::unique_fd>();
   rt_type rt;
   char byte = 0;
@@ -52,7 +58,7 @@ TEST(async_when, when_any_picks_the_first_and_cancels_the_others) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
-TEST(async_when, losers_holding_provided_buffers_hand_them_back) {
+TEST_F(async_when, losers_holding_provided_buffers_hand_them_back) {
   rt_type rt;
   auto buffers = register_buffer_ring(rt.ring(), {.group = 3, .entries = 8, .buffer_size = 256});
   ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
@@ -97,14 +103,15 @@ task<int> doubled_after_a_nop(rt_type& rt, int v) {
 
 task<void> nothing() { co_return; }
 
-TEST(async_when, tasks_are_children_too_and_a_task_loser_runs_to_its_end) {
+TEST_F(async_when, tasks_are_children_too_and_a_task_loser_runs_to_its_end) {
   rt_type rt;
   rt.run([](rt_type& rt) -> task<void> {
-    auto [a, b, c] = co_await async::when_all(doubled_after_a_nop(rt, 21), nothing(),
-                                              rt.op(ops::nop{.inject = true, .inject_result = 3}));
+    const auto nop = test::nop_returning(3);
+    auto [a, b, c] =
+        co_await async::when_all(doubled_after_a_nop(rt, 21), nothing(), rt.op(nop.op));
     EXPECT_EQ(a, 42);
     (void)b;
-    EXPECT_EQ(*c, 3);
+    EXPECT_EQ(c.raw(), nop.expected);
 
     int slow_finished = 0;
     auto r = co_await async::when_any(doubled_after_a_nop(rt, 5), async::sleep_for(rt, 10s),

@@ -420,4 +420,25 @@ inline std::string lacks_nop32() {
   return probe_nops().big ? std::string() : "kernel lacks IORING_NOP_CQE32 (newer than 6.1)";
 }
 
+/// A NOP that completes with `value` where the kernel injects results, and with 0 elsewhere:
+/// tests that count completions per operation compare the result with `expected`.
+struct tagged_nop {
+  ops::nop op;
+  int expected = 0;
+};
+inline tagged_nop nop_returning(int value) {
+  if (probe_nops().inject) return {ops::nop{.inject = true, .inject_result = value}, value};
+  return {ops::nop{}, 0};
+}
+
+/// Empty when the default async runtime's ring (SINGLE_ISSUER|DEFER_TASKRUN with a registered
+/// ring fd) can be made; otherwise the reason its tests skip.
+inline std::string lacks_default_runtime() {
+  static const std::string why = [] {
+    auto r = async::default_ring::create(4);
+    return r ? std::string() : "the kernel refuses async::default_ring: " + r.error().message();
+  }();
+  return why;
+}
+
 }  // namespace urine::test
