@@ -13,6 +13,7 @@ module;
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 module urine.registration;
 import urine.abi;
 import urine.ring;
@@ -370,8 +371,17 @@ result<registered_files> register_files(ring_ref ring, std::span<const int> fds,
 result<registered_files> register_sparse_files(ring_ref ring, std::uint32_t count) {
   constexpr auto op = register_opcode::register_files2;
   if (auto ok = check_files(count, {}, op); !ok) return std::unexpected(std::move(ok.error()));
-  const int ret = register_rsrc2(ring, op, count, nullptr, nullptr, true);
-  if (ret < 0) return files_refused(ret, op, count);
+  int ret = register_rsrc2(ring, op, count, nullptr, nullptr, true);
+  // Before 5.19 (no SPARSE flag) the same table is -1 in every slot through REGISTER_FILES, which
+  // every kernel since 5.5 takes.
+  constexpr kernel_version sparse_flag_since{5, 19};  // IORING_RSRC_REGISTER_SPARSE
+  if (ret == -EINVAL && running_kernel() < sparse_flag_since) {
+    const std::vector<int> empty(count, -1);
+    ret = ring.call(register_opcode::register_files, empty.data(), count);
+    if (ret < 0) return files_refused(ret, register_opcode::register_files, count);
+  } else if (ret < 0) {
+    return files_refused(ret, op, count);
+  }
   return registered_files(detail::handle_key{}, ring, count);
 }
 

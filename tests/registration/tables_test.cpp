@@ -240,6 +240,30 @@ TEST(registered_files, operations_take_the_fixed_file_handles) {
   EXPECT_EQ(urine::test::read_file(dir / "first"), text);
 }
 
+TEST(registered_files, a_sparse_table_starts_empty_and_takes_updates_on_every_kernel) {
+  // 5.19 brought the SPARSE flag; before it the same table is registered as -1 in every slot.
+  auto ring = plain_ring::create(8);
+  ASSERT_TRUE(ring);
+  urine::test::temp_dir dir;
+  auto files = register_sparse_files(*ring, 4);
+  ASSERT_TRUE(files) << files.error().message();
+  ASSERT_EQ(files->size(), 4u);
+  const std::string text = "into an empty slot";
+  ASSERT_TRUE(
+      ring->push(ops::write<fixed_file>{.file = (*files)[2], .from = text, .offset = 0}, 1));
+  EXPECT_EQ(submit_and_reap(*ring, 1)[0].res, -EBADF) << "an empty slot holds no file";
+
+  auto file = urine::test::open_file(dir / "slot2");
+  const int update[1] = {file.get()};
+  auto updated = files->update(2, update);
+  ASSERT_TRUE(updated) << updated.error().message();
+  EXPECT_EQ(*updated, 1u);
+  ASSERT_TRUE(
+      ring->push(ops::write<fixed_file>{.file = (*files)[2], .from = text, .offset = 0}, 2));
+  EXPECT_EQ(submit_and_reap(*ring, 1)[0].res, static_cast<int>(text.size()));
+  EXPECT_EQ(urine::test::read_file(dir / "slot2"), text);
+}
+
 TEST(registered_files, tagged_files_post_their_tag_when_replaced) {
   if (const auto why = urine::test::predates(
           {6, 13},
