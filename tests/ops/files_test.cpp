@@ -108,9 +108,6 @@ TYPED_TEST(file_io, read_into_provided_buffer) {
 // ---- registered file table ---------------------------------------------------------------------
 
 TEST(files, files_update_and_fixed_fd_install) {
-  if (const auto why = predates({5, 19}, "a sparse file table (IORING_RSRC_REGISTER_SPARSE)");
-      !why.empty())
-    GTEST_SKIP() << why;
   auto ring = open_ring();
   temp_dir dir;
   write_file(dir / "u", "update");
@@ -122,6 +119,8 @@ TEST(files, files_update_and_fixed_fd_install) {
   ASSERT_EQ(perform(ring, ops::read{fixed_file{2}, back, 0}).res, 6);
   EXPECT_EQ(back, "update");
 
+  if (const auto why = predates({5, 19}, "IORING_FILE_INDEX_ALLOC"); !why.empty())
+    GTEST_SKIP() << why;
   std::array<int, 1> alloc{file.get()};
   ASSERT_EQ(perform(ring, ops::files_update{alloc, file_index_alloc}).res, 1);
   EXPECT_NE(alloc[0], 2);  // the kernel wrote the slot it chose
@@ -163,8 +162,7 @@ TEST(files, openat_creates_with_mode_and_close) {
 }
 
 TEST(files, openat_direct_slot_and_alloc) {
-  if (const auto why = predates({5, 19}, "a sparse file table (IORING_RSRC_REGISTER_SPARSE)");
-      !why.empty())
+  if (const auto why = predates({5, 15}, "opening into a direct descriptor slot"); !why.empty())
     GTEST_SKIP() << why;
   auto ring = open_ring();
   temp_dir dir;
@@ -176,6 +174,8 @@ TEST(files, openat_direct_slot_and_alloc) {
   std::string back(6, '\0');
   ASSERT_EQ(perform(ring, ops::read{fixed_file{1}, back, 0}).res, 6);
   EXPECT_EQ(back, "direct");
+  if (const auto why = predates({5, 19}, "IORING_FILE_INDEX_ALLOC"); !why.empty())
+    GTEST_SKIP() << why;
   auto alloc = perform(ring, ops::openat{.path = p, .flags = O_RDONLY, .install = direct_alloc});
   ASSERT_GE(alloc.res, 0) << alloc.error().message();
   EXPECT_NE(alloc.res, 1);

@@ -234,14 +234,12 @@ int install_files(Ring& ring, std::span<const int> fds) {
                            static_cast<std::uint32_t>(fds.size()));
 }
 
-/// A sparse registered file table of `n` empty slots (IORING_REGISTER_FILES2,
-/// RSRC_REGISTER_SPARSE).
+/// A registered file table of `n` empty slots: -1 in each through IORING_REGISTER_FILES, which
+/// every kernel takes (the SPARSE flag of 5.19 says the same without the array).
 template <class Ring>
 int install_sparse_files(Ring& ring, std::uint32_t n) {
-  abi::rsrc_register r{};
-  r.nr = n;
-  r.flags = 1;  // IORING_RSRC_REGISTER_SPARSE
-  return ring.register_raw(register_opcode::register_files2, &r, sizeof r);
+  const std::vector<int> empty(n, -1);
+  return install_files(ring, empty);
 }
 
 /// IORING_REGISTER_BUFFERS with a raw register call.

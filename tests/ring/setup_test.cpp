@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
@@ -162,6 +163,8 @@ TEST(ring_setup, r_disabled_refuses_submission_until_enabled) {
 }
 
 TEST(ring_setup, submit_all_goes_past_a_bad_sqe) {
+  if (const std::string why = urine::test::lacks(setup_flags::submit_all); !why.empty())
+    GTEST_SKIP() << why;
   auto r = make<ring<>>({.entries = 8, .submit_all = true});
   EXPECT_TRUE(has(r.flags(), setup_flags::submit_all));
   ASSERT_TRUE(r.push(ops::nop{}, 1));
@@ -238,6 +241,8 @@ TEST(ring_setup, registered_fd_only_ring_has_no_fd) {
 }
 
 TEST(ring_setup, single_issuer_refuses_a_second_thread) {
+  if (const std::string why = urine::test::lacks(setup_flags::single_issuer); !why.empty())
+    GTEST_SKIP() << why;
   auto r = make<ring<single_issuer>>({.entries = 4});
   nop_round_trip(r);
   std::error_code from_other;
@@ -335,6 +340,8 @@ TEST(ring_setup_errors, the_descriptor_limit_is_named) {
 }
 
 TEST(ring_setup_errors, the_seventeenth_registered_ring_of_a_thread_is_explained) {
+  if (const std::string why = urine::test::lacks_registered_ring_fds(); !why.empty())
+    GTEST_SKIP() << why;
   std::string message;
   std::thread([&] {  // a fresh thread: its registered-ring table starts empty
     std::vector<ring<registered_ring_fd>> rings;
@@ -376,16 +383,20 @@ TEST(ring_lifetime, releases_fd_and_mappings_exactly_once) {
     auto probe = make<ring<>>({.entries = 16});
     EXPECT_GT(mapping_count(), maps) << "a live ring's mappings must be visible to the count";
   }
+  // With a big-entry ring beside, where the kernel makes one (5.19, a registered fd 5.18).
+  using big_ring = ring<sqe128, cqe32, registered_ring_fd>;
+  const bool with_big = urine::test::lacks_ring<big_ring>().empty();
   for (int i = 0; i < 50; ++i) {
     auto a = make<ring<>>({.entries = 16});
-    auto b = make<ring<sqe128, cqe32, registered_ring_fd>>({.entries = 16});
+    std::optional<big_ring> b;
+    if (with_big) b = make<big_ring>({.entries = 16});
     auto moved = std::move(a);
     nop_round_trip(moved);
     ring<> assigned = make<ring<>>({.entries = 4});
     assigned = std::move(moved);  // the 4-entry ring is released here, the 16-entry one moves
     EXPECT_EQ(assigned.sq_entries(), 16u);
     nop_round_trip(assigned);
-    nop_round_trip(b);
+    if (b) nop_round_trip(*b);
   }
   EXPECT_EQ(fd_count(), fds);
   EXPECT_EQ(mapping_count(), maps);

@@ -385,6 +385,16 @@ inline std::string lacks_registered_ring_fds() {
   return has ? std::string() : "kernel lacks IORING_REGISTER_RING_FDS (since 5.18)";
 }
 
+/// Empty when the kernel makes rings of type R: its setup flags, and a registered ring fd where
+/// its policy asks for one; otherwise the reason a test of it skips.
+template <class R>
+std::string lacks_ring() {
+  if (std::string why = lacks(R::config::flags); !why.empty()) return why;
+  if constexpr (std::is_same_v<typename R::config::ring_fd, registered_ring_fd>)
+    return lacks_registered_ring_fds();
+  return {};
+}
+
 /// Which NOP flags the running kernel honours, found by trying them: IORING_NOP_INJECT_RESULT
 /// and IORING_NOP_CQE32 are newer than 6.1, whose NOP ignores (or refuses) them.
 struct nop_support {
@@ -418,6 +428,21 @@ inline std::string lacks_nop_inject() {
 /// Empty when 32-byte NOPs carry extras; otherwise the reason a test skips.
 inline std::string lacks_nop32() {
   return probe_nops().big ? std::string() : "kernel lacks IORING_NOP_CQE32 (newer than 6.1)";
+}
+
+/// Empty when an IOPOLL ring completes NOPs; otherwise (5.10 refuses them with EINVAL) the reason
+/// a test that counts NOPs on one skips. Found by trying.
+inline std::string lacks_nop_on_iopoll() {
+  static const std::string why = [] {
+    auto r = ring<iopoll>::create(2);
+    if (!r) return "kernel refuses IOPOLL rings: " + r.error().message();
+    (void)r->push(ops::nop{}, 1);
+    if (!r->submit_and_wait(1)) return std::string("io_uring_enter failed on an IOPOLL ring");
+    const auto c = r->peek_cqe();
+    return c && c.result() == 0 ? std::string()
+                                : "kernel refuses IORING_OP_NOP on IOPOLL rings (found by trying)";
+  }();
+  return why;
 }
 
 /// A NOP that completes with `value` where the kernel injects results, and with 0 elsewhere:
