@@ -2,11 +2,12 @@
 # The kernel matrix: builds the dev configuration, runs every test binary on each kernel (Debian's
 # under qemu, and the machine's own), and writes the table to docs/kernels.md.
 #   tests/kernels/run.sh [-B BUILD_DIR] [--no-build] [KERNEL...]
+# Exits 1 when a test of the kernels run failed, hung or crashed, or a kernel left no results.
 # KERNEL: 6.1 (Debian 12), 6.12 (Debian 12 backports), 5.10 (Debian 11), host (the running kernel,
 # without a VM); all four by default. BUILD_DIR defaults to build/kernels. Results stay in
 # BUILD_DIR/kernels/KERNEL; the table covers every kernel with results there, so one kernel can be
-# re-run alone; --no-build tests the build as it is. Needs root (qemu exports / over 9p),
-# qemu-system-x86, busybox-static, cpio, kmod.
+# re-run alone; --no-build tests the build as it is. Needs root (qemu exports / over 9p); installs
+# qemu-system-x86, busybox-static, cpio and kmod from Debian when they are missing.
 # Limits: URINE_TEST_SECONDS of silence before a test counts as hung (default 60),
 # URINE_VM_SECONDS per guest (default 1800).
 set -euo pipefail
@@ -27,12 +28,21 @@ kernels=("$@")
 test_seconds=${URINE_TEST_SECONDS:-60}
 vm_seconds=${URINE_VM_SECONDS:-1800}
 
-for tool in qemu-system-x86_64 busybox cpio; do
-  command -v "$tool" >/dev/null || {
-    echo "run.sh: $tool is missing (apt-get install qemu-system-x86 busybox-static cpio kmod)" >&2
-    exit 2
-  }
+# The guest's tools, from Debian; installed here when missing (as root, like the toolchain).
+missing=()
+for tool in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static cpio:cpio depmod:kmod; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "run.sh: ${missing[*]} missing; as root: apt-get install ${missing[*]}" >&2
+    exit 2
+  fi
+  echo "run.sh: installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+      --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
 
 if [ $rebuild = yes ]; then
   cmake --preset dev -B "$build" >/dev/null
@@ -61,3 +71,16 @@ done
 
 "$here/report.sh" "$build/kernels" >"$source_dir/docs/kernels.md"
 echo "run.sh: wrote docs/kernels.md"
+
+verdict=0
+for kernel in "${kernels[@]}"; do
+  results=$build/kernels/$kernel/results
+  if ! compgen -G "$results/*.results" >/dev/null; then
+    echo "run.sh: $kernel left no results (see $build/kernels/$kernel/console)"
+    verdict=1
+    continue
+  fi
+  if grep -H -E '^(fail|hang|crash)' "$results"/*.results; then verdict=1; fi
+done
+[ $verdict = 0 ] && echo "run.sh: every test passed or skipped on ${kernels[*]}"
+exit $verdict
