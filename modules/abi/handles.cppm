@@ -46,8 +46,26 @@ struct fixed_buffer {
   friend constexpr bool operator==(fixed_buffer, fixed_buffer) noexcept = default;
 };
 
-/// What an operation's file slot accepts: a plain descriptor (`int`) or a registered index.
-template <class F>
-concept file_target = std::same_as<F, int> || std::same_as<F, fixed_file>;
+/// What an operation's file field accepts: a plain descriptor (`int`) or a registered index
+/// (`fixed_file`, sent with IOSQE_FIXED_FILE). A value rather than a template parameter, so that
+/// every operation is a plain aggregate: a misspelt field in `ops::read{.fd = ...}` is then named
+/// by the compiler, where deducing a class template would only say that no constructor fits.
+class file_target {
+ public:
+  constexpr file_target(int fd) noexcept : value_(fd) {}
+  constexpr file_target(fixed_file f) noexcept
+      : value_(static_cast<std::int32_t>(f.index)), fixed_(true) {}
+
+  /// The descriptor, or the registered index: what sqe->fd carries.
+  [[nodiscard]] constexpr std::int32_t value() const noexcept { return value_; }
+  /// Whether it is a registered index (sent with IOSQE_FIXED_FILE).
+  [[nodiscard]] constexpr bool fixed() const noexcept { return fixed_; }
+
+  friend constexpr bool operator==(file_target, file_target) noexcept = default;
+
+ private:
+  std::int32_t value_;
+  bool fixed_ = false;
+};
 
 }  // namespace urine
