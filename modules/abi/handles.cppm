@@ -35,6 +35,20 @@ struct fixed_file {
   std::uint32_t index;
   constexpr explicit fixed_file(std::uint32_t i) noexcept : index(i) {}
   friend constexpr bool operator==(fixed_file, fixed_file) noexcept = default;
+
+  /// Never converts: a registered index where the kernel reads a plain descriptor (a directory
+  /// of the *at family, epoll_ctl, an eventfd, a ring to message by system call) would be taken
+  /// for whatever descriptor has that number. The build stops with a sentence saying what to
+  /// pass, where without this conversion it would report "no viable conversion" and a list of
+  /// candidates. A template, so that the assertion fires only when the conversion is chosen.
+  template <std::same_as<int> Int>
+  constexpr operator Int() const noexcept {
+    static_assert(false,
+                  "fixed_file: a registered-file index is not a descriptor, and here the kernel "
+                  "takes only a plain descriptor; pass the int the file was opened as (a "
+                  "registered file gets one with ops::fixed_fd_install)");
+    return 0;
+  }
 };
 
 /// An index into the ring's registered buffer table (sqe->buf_index of READ_FIXED, WRITE_FIXED,
