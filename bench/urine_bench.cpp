@@ -105,13 +105,11 @@ bench::outcome urine_read(const bench::params& prm) {
         const std::uint64_t off = src.offsets[(done + i) & src.offset_mask];
         if constexpr (FixedBuffers)
           sq->push(
-              ops::read_fixed<File>{
-                  .file = file, .into = buffer{buf, bench::block_size}, .offset = off},
+              ops::read_fixed{.file = file, .into = buffer{buf, bench::block_size}, .offset = off},
               i);
         else
-          sq->push(
-              ops::read<File>{.file = file, .into = buffer{buf, bench::block_size}, .offset = off},
-              i);
+          sq->push(ops::read{.file = file, .into = buffer{buf, bench::block_size}, .offset = off},
+                   i);
       }
       if (auto r = ring.submit_and_wait(depth); !r || *r != depth) return done;
       unsigned passed = 0;

@@ -80,15 +80,15 @@ bench::outcome urine_echo(const bench::params& prm) {
       return n;
   };
   const auto recv_on = [](socket_handle s) {
-    return ops::recv<socket_handle>{.file = s,
-                                    .into = buffer_group{echo::group},
-                                    .io_flags = recvsend_flags::recv_multishot | T.recv_extra};
+    return ops::recv{.file = s,
+                     .into = buffer_group{echo::group},
+                     .io_flags = recvsend_flags::recv_multishot | T.recv_extra};
   };
   const auto accept_on = [](int fd) {
     if constexpr (T.direct)
-      return ops::accept<>{.file = fd, .mode = accept_flags::multishot, .install = direct_alloc};
+      return ops::accept{.file = fd, .mode = accept_flags::multishot, .install = direct_alloc};
     else
-      return ops::accept<>{.file = fd, .mode = accept_flags::multishot};
+      return ops::accept{.file = fd, .mode = accept_flags::multishot};
   };
 
   echo::tally t(prm.connections);
@@ -134,13 +134,13 @@ bench::outcome urine_echo(const bench::params& prm) {
             if (res > 0) {
               const std::uint16_t bid = c.buffer_id();
               const auto len = static_cast<std::uint32_t>(res);
-              push(ops::send<socket_handle>{.file = socket_of(fd),
-                                            .from = const_buffer(pbufs->buffer(bid).data(), len),
-                                            .flags = msg_flags::nosignal},
+              push(ops::send{.file = socket_of(fd),
+                             .from = const_buffer(pbufs->buffer(bid).data(), len),
+                             .flags = msg_flags::nosignal},
                    echo::tag(echo::kind::send, fd, bid, len));
             } else if (res == 0) {
               if constexpr (T.direct)
-                push(ops::close<fixed_file>{socket_of(fd)}, closing_tag);
+                push(ops::close{socket_of(fd)}, closing_tag);
               else
                 ::close(fd);
               ++t.closed;

@@ -78,7 +78,7 @@ task<void> serve(runtime& rt, buffer_ring& buffers, int fd) {
 task<void> accept_loop(runtime& rt, buffer_ring& buffers, int listener, int stop_fd,
                        std::atomic<unsigned long long>& accepted) {
   // Room for a burst of 4096 connections arriving between two turns of the loop below.
-  async::sequence<runtime, ops::accept<>, 4096> accepts(
+  async::sequence<runtime, ops::accept, 4096> accepts(
       rt,
       ops::accept{.file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot},
       {.mode = async::rearm::always});

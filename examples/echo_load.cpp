@@ -107,10 +107,10 @@ class load {
     // Send and receive together: a message larger than the socket buffers is echoed while it is
     // still being sent.
     push(
-        ops::send<>{
+        ops::send{
             .file = c.fd, .from = const_buffer(c.out.data(), size_), .flags = msg_flags::nosignal},
         tag(kind::send, i));
-    push(ops::recv<>{.file = c.fd, .into = buffer(c.in.data(), size_)}, tag(kind::recv, i));
+    push(ops::recv{.file = c.fd, .into = buffer(c.in.data(), size_)}, tag(kind::recv, i));
   }
 
   void fail(std::size_t i, const char* what, int error) {
@@ -141,9 +141,9 @@ class load {
         if (res < 0) return fail(i, "send", -res);
         c.sent += static_cast<std::size_t>(res);
         if (c.sent < size_)
-          push(ops::send<>{.file = c.fd,
-                           .from = const_buffer(c.out.data() + c.sent, size_ - c.sent),
-                           .flags = msg_flags::nosignal},
+          push(ops::send{.file = c.fd,
+                         .from = const_buffer(c.out.data() + c.sent, size_ - c.sent),
+                         .flags = msg_flags::nosignal},
                tag(kind::send, i));
         break;
       case kind::recv:
@@ -151,7 +151,7 @@ class load {
         if (res == 0) return fail(i, "recv", ECONNRESET);  // the server closed the connection
         c.got += static_cast<std::size_t>(res);
         if (c.got < size_)
-          push(ops::recv<>{.file = c.fd, .into = buffer(c.in.data() + c.got, size_ - c.got)},
+          push(ops::recv{.file = c.fd, .into = buffer(c.in.data() + c.got, size_ - c.got)},
                tag(kind::recv, i));
         break;
     }

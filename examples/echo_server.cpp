@@ -64,7 +64,7 @@ class server {
       : ring_(r), buffers_(buffers), listen_fd_(listen_fd), signal_fd_(signal_fd) {}
 
   int run() {
-    push(ops::accept<>{.file = listen_fd_, .mode = accept_flags::multishot}, tag(kind::accept));
+    push(ops::accept{.file = listen_fd_, .mode = accept_flags::multishot}, tag(kind::accept));
     push(ops::read{signal_fd_, buffer(&signal_, sizeof signal_)}, tag(kind::signal));
     while (!stopping_ || accepting_ || !connections_.empty()) {
       if (auto s = ring_.submit_and_wait(1); !s && s.error() != std::errc::interrupted) {
@@ -90,7 +90,7 @@ class server {
     c.receiving = true;
     c.starved = false;
     push(
-        ops::recv<>{
+        ops::recv{
             .file = fd, .into = buffer_group{group}, .io_flags = recvsend_flags::recv_multishot},
         tag(kind::recv, fd));
   }
@@ -117,7 +117,7 @@ class server {
           if (stopping_) {
             accepting_ = false;
           } else {
-            push(ops::accept<>{.file = listen_fd_, .mode = accept_flags::multishot},
+            push(ops::accept{.file = listen_fd_, .mode = accept_flags::multishot},
                  tag(kind::accept));
           }
         }
@@ -158,9 +158,9 @@ class server {
   void send_front(int fd, connection& c) {
     const auto bytes = c.queue.front().data();
     c.sending = true;
-    push(ops::send<>{.file = fd,
-                     .from = const_buffer(bytes.data() + c.front_sent, bytes.size() - c.front_sent),
-                     .flags = msg_flags::nosignal},
+    push(ops::send{.file = fd,
+                   .from = const_buffer(bytes.data() + c.front_sent, bytes.size() - c.front_sent),
+                   .flags = msg_flags::nosignal},
          tag(kind::send, fd));
   }
 

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
 
   const fixed_file sandboxed = (*files)[0];
   char text[256];
-  const int n = run(r, ops::read<fixed_file>{sandboxed, buffer(text, sizeof text), 0});
+  const int n = run(r, ops::read{sandboxed, buffer(text, sizeof text), 0});
   if (n < 0) return std::fprintf(stderr, "the allowed READ failed: %s\n", std::strerror(-n)), 1;
   const std::string_view got(text, static_cast<std::size_t>(n));
   const std::string first_line(got.substr(0, got.find('\n')));
@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
 
   constexpr std::string_view scribble = "overwritten";
   const const_buffer bytes(scribble.data(), scribble.size());
-  bool ok =
-      refused("WRITE to registered file 0", run(r, ops::write<fixed_file>{sandboxed, bytes, 0}));
+  bool ok = refused("WRITE to registered file 0", run(r, ops::write{sandboxed, bytes, 0}));
   ok &= refused("READ of descriptor (not registered)",
                 run(r, ops::read{fd, buffer(text, sizeof text), 0}));
   const int replacement[] = {STDIN_FILENO};

@@ -457,7 +457,7 @@ class runtime {
       (void)failure;
       if (!detail::send_ringless(copy)) std::abort();
     } else if (!rt.push(
-                   ops::msg_ring<>{.target = copy.target_fd, .data = user_data(copy.target_data)},
+                   ops::msg_ring{.target = copy.target_fd, .data = user_data(copy.target_data)},
                    failure, sqe_options{.flags = sqe_flags::cqe_skip_success})) {
       if (!detail::send_ringless(copy)) std::abort();
     }

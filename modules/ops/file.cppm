@@ -36,7 +36,14 @@ template <>
 inline constexpr bool is_bitmask<fallocate_mode> = true;
 
 /// posix_fadvise(2) advice (POSIX_FADV_*).
-enum class file_advice : std::uint32_t { normal = 0, random = 1, sequential = 2, willneed = 3, dontneed = 4, noreuse = 5 };
+enum class file_advice : std::uint32_t {
+  normal = 0,
+  random = 1,
+  sequential = 2,
+  willneed = 3,
+  dontneed = 4,
+  noreuse = 5
+};
 
 /// madvise(2) advice (MADV_*); the common ones (any other value: static_cast).
 enum class memory_advice : std::uint32_t {
@@ -69,11 +76,10 @@ export namespace urine::ops {
 
 /// FSYNC: flush `file` to storage (fsync_flags::datasync: fdatasync). With a nonzero `length`,
 /// only the range [offset, offset + length) is synced.
-template <file_target File = int>
 struct fsync {
   static constexpr opcode code = opcode::fsync;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   fsync_flags flags = fsync_flags::none;
   std::uint64_t offset = 0;
   std::uint32_t length = 0;
@@ -85,11 +91,10 @@ struct fsync {
 };
 
 /// SYNC_FILE_RANGE: sync_file_range(2) on [offset, offset + length).
-template <file_target File = int>
 struct sync_file_range {
   static constexpr opcode code = opcode::sync_file_range;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::uint64_t offset = 0;
   std::uint32_t length = 0;
   sync_range_flags flags = sync_range_flags::write;
@@ -101,24 +106,24 @@ struct sync_file_range {
 };
 
 /// FALLOCATE: fallocate(2) — allocate, punch, zero ... [offset, offset + length).
-template <file_target File = int>
 struct fallocate {
   static constexpr opcode code = opcode::fallocate;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
   fallocate_mode mode = fallocate_mode::allocate;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_rw(s, code, file, length, bits(mode), offset); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_rw(s, code, file, length, bits(mode), offset);
+  }
 };
 
 /// FADVISE: posix_fadvise(2) on [offset, offset + length) (length 0: to the end).
-template <file_target File = int>
 struct fadvise {
   static constexpr opcode code = opcode::fadvise;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
   file_advice advice = file_advice::normal;
@@ -145,29 +150,27 @@ struct madvise {
 };
 
 /// FTRUNCATE (6.9): ftruncate(2) to `length` bytes.
-template <file_target File = int>
 struct ftruncate {
   static constexpr opcode code = opcode::ftruncate;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::uint64_t length = 0;
 
   inline void prepare(abi::sqe& s) const noexcept { detail::prep_rw(s, code, file, 0, 0, length); }
 };
 
 /// CLOSE: close a descriptor, or free a registered file slot (a fixed_file).
-template <file_target File = int>
 struct close {
   static constexpr opcode code = opcode::close;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
 
   inline void prepare(abi::sqe& s) const noexcept {
     s.opcode = static_cast<std::uint8_t>(code);
-    if constexpr (std::same_as<File, fixed_file>)
-      s.file_index = file.index + 1;  // the kernel takes slot + 1 here, 0 meaning "none"
+    if (file.fixed())
+      s.file_index = static_cast<std::uint32_t>(file.value()) + 1;  // slot + 1; 0 means "none"
     else
-      s.fd = file;
+      s.fd = file.value();
   }
 };
 
@@ -181,7 +184,8 @@ struct files_update {
   std::uint32_t offset = 0;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, -1, detail::address_of(fds.data()), static_cast<std::uint32_t>(fds.size()), offset);
+    detail::prep_rw(s, code, -1, detail::address_of(fds.data()),
+                    static_cast<std::uint32_t>(fds.size()), offset);
   }
 };
 

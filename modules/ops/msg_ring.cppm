@@ -8,8 +8,7 @@ import :prep;
 
 export namespace urine::detail {
 
-template <file_target Ring>
-inline void prep_msg_ring(abi::sqe& s, Ring target, msg_ring_command cmd, std::uint32_t len,
+inline void prep_msg_ring(abi::sqe& s, file_target target, msg_ring_command cmd, std::uint32_t len,
                           user_data data, msg_ring_flags flags) noexcept {
   prep_rw(s, opcode::msg_ring, target, static_cast<std::uint64_t>(cmd), len, data.value());
   s.msg_ring_flags = bits(flags);
@@ -23,18 +22,18 @@ export namespace urine::ops {
 /// with user data `data` and result `value`; with `cqe_flags` (msg_ring_flags::flags_pass is set
 /// for you) that completion carries those flags. This ring's result: 0, or -EOVERFLOW when the
 /// target's CQ was full.
-template <file_target Ring = int>
 struct msg_ring {
   static constexpr opcode code = opcode::msg_ring;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  Ring target;
+  file_target target;
   std::int32_t value = 0;
   user_data data = {};
   std::uint32_t cqe_flags = 0;
 
   inline void prepare(abi::sqe& s) const noexcept {
     const msg_ring_flags f = cqe_flags != 0 ? msg_ring_flags::flags_pass : msg_ring_flags::none;
-    detail::prep_msg_ring(s, target, msg_ring_command::data, static_cast<std::uint32_t>(value), data, f);
+    detail::prep_msg_ring(s, target, msg_ring_command::data, static_cast<std::uint32_t>(value),
+                          data, f);
     s.file_index = cqe_flags;
   }
 };
@@ -42,11 +41,10 @@ struct msg_ring {
 /// MSG_RING send-fd: install this ring's registered file `source` into `target`'s registered
 /// table at `slot` (or a free one); the target gets a completion with user data `data` and the
 /// slot (direct_alloc) or 0 as result, unless `skip_target_cqe`.
-template <file_target Ring = int>
 struct msg_ring_fd {
   static constexpr opcode code = opcode::msg_ring;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  Ring target;
+  file_target target;
   fixed_file source;
   direct_target slot;
   user_data data = {};

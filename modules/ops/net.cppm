@@ -54,9 +54,8 @@ struct socket_address {
 
 export namespace urine::detail {
 
-template <file_target File>
-inline void prep_msg(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::uint32_t len,
-                     msg_flags flags, recvsend_flags io_flags) noexcept {
+inline void prep_msg(abi::sqe& s, opcode op, file_target file, std::uint64_t addr,
+                     std::uint32_t len, msg_flags flags, recvsend_flags io_flags) noexcept {
   prep_rw(s, op, file, addr, len, 0);
   s.msg_flags = bits(flags);
   s.ioprio = bits(io_flags);
@@ -90,11 +89,10 @@ struct socket {
 };
 
 /// BIND (6.11): bind(2) to `address`.
-template <file_target File = int>
 struct bind {
   static constexpr opcode code = opcode::bind;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   socket_address address;
 
   inline void prepare(abi::sqe& s) const noexcept {
@@ -103,22 +101,20 @@ struct bind {
 };
 
 /// LISTEN (6.11): listen(2).
-template <file_target File = int>
 struct listen {
   static constexpr opcode code = opcode::listen;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::uint32_t backlog = 128;
 
   inline void prepare(abi::sqe& s) const noexcept { detail::prep_rw(s, code, file, 0, backlog, 0); }
 };
 
 /// CONNECT: connect(2) to `address`.
-template <file_target File = int>
 struct connect {
   static constexpr opcode code = opcode::connect;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   socket_address address;
 
   inline void prepare(abi::sqe& s) const noexcept {
@@ -129,11 +125,10 @@ struct connect {
 /// ACCEPT: accept4(2); the peer's address into `peer` / `*peer_len` when given. With
 /// accept_flags::multishot, one completion per connection (F_MORE while it stays armed); a
 /// multishot accept can only install into direct_alloc slots. Result: the descriptor, or slot.
-template <file_target File = int>
 struct accept {
   static constexpr opcode code = opcode::accept;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   ::sockaddr* peer = nullptr;
   ::socklen_t* peer_len = nullptr;
   sock_flags flags = sock_flags::none;
@@ -149,11 +144,10 @@ struct accept {
 };
 
 /// SHUTDOWN: shutdown(2).
-template <file_target File = int>
 struct shutdown {
   static constexpr opcode code = opcode::shutdown;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   shutdown_how how = shutdown_how::both;
 
   inline void prepare(abi::sqe& s) const noexcept {
@@ -162,11 +156,10 @@ struct shutdown {
 };
 
 /// SEND: send(2), or sendto(2) with a destination `to`. Result: bytes sent.
-template <file_target File = int>
 struct send {
   static constexpr opcode code = opcode::send;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const_buffer from;
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
@@ -181,11 +174,10 @@ struct send {
 
 /// RECV: recv(2) into `into` — a buffer, or a buffer_group (required with
 /// recvsend_flags::recv_multishot, which posts one completion per arrival while F_MORE is set).
-template <file_target File = int>
 struct recv {
   static constexpr opcode code = opcode::recv;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   read_buffer into;
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
@@ -199,11 +191,10 @@ struct recv {
 };
 
 /// SENDMSG: sendmsg(2) with `*msg` (it must stay valid until the completion).
-template <file_target File = int>
 struct sendmsg {
   static constexpr opcode code = opcode::sendmsg;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const ::msghdr* msg;
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
@@ -216,11 +207,10 @@ struct sendmsg {
 /// RECVMSG: recvmsg(2) into `*msg`. With a buffer `group` the kernel picks the data buffer; with
 /// recvsend_flags::recv_multishot too, each buffer starts with an io_uring_recvmsg_out header
 /// (read it with recvmsg_out_view), sized by msg->msg_namelen and msg->msg_controllen.
-template <file_target File = int>
 struct recvmsg {
   static constexpr opcode code = opcode::recvmsg;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   ::msghdr* msg;
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
@@ -235,11 +225,10 @@ struct recvmsg {
 
 /// SEND_ZC (6.0): zero-copy send. Two completions: the result (F_MORE set), then a notification
 /// (notification(), F_NOTIF) when the kernel no longer needs `from`.
-template <file_target File = int>
 struct send_zc {
   static constexpr opcode code = opcode::send_zc;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const_buffer from;
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
@@ -255,11 +244,10 @@ struct send_zc {
 };
 
 /// SENDMSG_ZC (6.1): zero-copy sendmsg; completions as for send_zc.
-template <file_target File = int>
 struct sendmsg_zc {
   static constexpr opcode code = opcode::sendmsg_zc;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const ::msghdr* msg;
   msg_flags flags = msg_flags::none;
   recvsend_flags io_flags = recvsend_flags::none;
@@ -272,12 +260,11 @@ struct sendmsg_zc {
 /// RECV_ZC (6.15): zero-copy receive into the area of zero-copy interface queue `ifq_index`
 /// (registered with IORING_REGISTER_ZCRX_IFQ on a NIC with header split). Always multishot; its
 /// completions are 32 bytes (a cqe32 or cqe_mixed ring).
-template <file_target File = int>
 struct recv_zc {
   static constexpr opcode code = opcode::recv_zc;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
   static constexpr bool needs_big_cqe = true;
-  File file;
+  file_target file;
   std::uint32_t ifq_index = 0;
   std::uint32_t length = 0;  ///< 0: until the socket closes
 
@@ -288,7 +275,7 @@ struct recv_zc {
 
   /// What a RECV_ZC failure means, in words: the kernel answers a missing interface queue with a
   /// bare EINVAL.
-  [[nodiscard]] static std::string explain(std::error_code e) {
+  [[nodiscard]] static inline std::string explain(std::error_code e) {
     if (e == std::errc::invalid_argument)
       return "RECV_ZC refused (EINVAL): no zero-copy receive interface queue is registered at this "
              "index; register one with IORING_REGISTER_ZCRX_IFQ on a NIC queue with header split";

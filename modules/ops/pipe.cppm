@@ -11,7 +11,12 @@ import :prep;
 export namespace urine {
 
 /// pipe2(2) flags (O_CLOEXEC, O_NONBLOCK, O_DIRECT), sqe->pipe_flags.
-enum class pipe_flags : std::uint32_t { none = 0, nonblock = 04000, direct = 040000, cloexec = 02000000 };
+enum class pipe_flags : std::uint32_t {
+  none = 0,
+  nonblock = 04000,
+  direct = 040000,
+  cloexec = 02000000
+};
 template <>
 inline constexpr bool is_bitmask<pipe_flags> = true;
 
@@ -21,16 +26,12 @@ export namespace urine::detail {
 
 /// SPLICE and TEE: the output in fd (IOSQE_FIXED_FILE when registered), the input in
 /// splice_fd_in (SPLICE_F_FD_IN_FIXED when registered).
-template <file_target In, file_target Out>
-inline void prep_splice(abi::sqe& s, opcode op, In in, std::uint64_t in_offset, Out out,
-                        std::uint64_t out_offset, std::uint32_t len, splice_flags flags) noexcept {
+inline void prep_splice(abi::sqe& s, opcode op, file_target in, std::uint64_t in_offset,
+                        file_target out, std::uint64_t out_offset, std::uint32_t len,
+                        splice_flags flags) noexcept {
   prep_rw(s, op, out, in_offset, len, out_offset);
-  if constexpr (std::same_as<In, fixed_file>) {
-    s.splice_fd_in = static_cast<std::int32_t>(in.index);
-    flags |= splice_flags::fd_in_fixed;
-  } else {
-    s.splice_fd_in = in;
-  }
+  s.splice_fd_in = in.value();
+  if (in.fixed()) flags |= splice_flags::fd_in_fixed;
   s.splice_flags = bits(flags);
 }
 
@@ -40,13 +41,12 @@ export namespace urine::ops {
 
 /// SPLICE: splice(2) `length` bytes from `in` to `out`; one of them must be a pipe. An offset of
 /// current_position means "no offset" (required for the pipe side). Result: bytes moved.
-template <file_target In = int, file_target Out = int>
 struct splice {
   static constexpr opcode code = opcode::splice;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  In in;
+  file_target in;
   std::uint64_t in_offset = current_position;
-  Out out;
+  file_target out;
   std::uint64_t out_offset = current_position;
   std::uint32_t length = 0;
   splice_flags flags = splice_flags::none;
@@ -57,16 +57,17 @@ struct splice {
 };
 
 /// TEE: tee(2) — duplicate up to `length` bytes from pipe `in` to pipe `out` without consuming.
-template <file_target In = int, file_target Out = int>
 struct tee {
   static constexpr opcode code = opcode::tee;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  In in;
-  Out out;
+  file_target in;
+  file_target out;
   std::uint32_t length = 0;
   splice_flags flags = splice_flags::none;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_splice(s, code, in, 0, out, 0, length, flags); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_splice(s, code, in, 0, out, 0, length, flags);
+  }
 };
 
 /// PIPE (6.16): pipe2(2); the read and write ends land in `fds[0]` and `fds[1]` — descriptors, or

@@ -1,10 +1,10 @@
 // Readiness: POLL_ADD (one-shot or multishot), POLL_REMOVE (remove or update an armed poll),
 // EPOLL_CTL and EPOLL_WAIT (6.15).
 module;
+#include <sys/epoll.h>
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <sys/epoll.h>
 export module urine.ops:poll;
 import urine.abi;
 import :prep;
@@ -39,11 +39,10 @@ export namespace urine::ops {
 /// POLL_ADD: complete when `file` has one of `events` (result: the events that are ready). With
 /// poll_flags::add_multi it stays armed, one completion per readiness with F_MORE; add_level
 /// makes it level- rather than edge-triggered.
-template <file_target File = int>
 struct poll_add {
   static constexpr opcode code = opcode::poll_add;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   poll_events events = poll_events::in;
   poll_flags flags = poll_flags::none;
 
@@ -60,7 +59,9 @@ struct poll_remove {
   static constexpr bool iopoll_capable = accepts_iopoll(code);
   user_data target;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_rw(s, code, -1, target.value(), 0, 0); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_rw(s, code, -1, target.value(), 0, 0);
+  }
 };
 
 /// POLL_REMOVE as an update: change the armed poll `target` in place — new events and/or a new
@@ -77,7 +78,8 @@ struct poll_update {
     poll_flags f = poll_flags::none;
     if (new_events) f |= poll_flags::update_events;
     if (new_user_data) f |= poll_flags::update_user_data;
-    detail::prep_rw(s, code, -1, target.value(), bits(f), new_user_data ? new_user_data->value() : 0);
+    detail::prep_rw(s, code, -1, target.value(), bits(f),
+                    new_user_data ? new_user_data->value() : 0);
     s.poll32_events = new_events ? bits(*new_events) : 0;
   }
 };
@@ -99,15 +101,15 @@ struct epoll_ctl {
 };
 
 /// EPOLL_WAIT (6.15): epoll_wait(2) into `events`. Result: how many events were stored.
-template <file_target File = int>
 struct epoll_wait {
   static constexpr opcode code = opcode::epoll_wait;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File epoll;
+  file_target epoll;
   std::span<::epoll_event> events;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, epoll, detail::address_of(events.data()), static_cast<std::uint32_t>(events.size()), 0);
+    detail::prep_rw(s, code, epoll, detail::address_of(events.data()),
+                    static_cast<std::uint32_t>(events.size()), 0);
   }
 };
 

@@ -133,14 +133,10 @@ inline constexpr int current_dir = -100;
 
 export namespace urine::detail {
 
-template <file_target File>
-inline void set_file(abi::sqe& s, File file) noexcept {
-  if constexpr (std::same_as<File, fixed_file>) {
-    s.fd = static_cast<std::int32_t>(file.index);
-    s.flags |= bits(sqe_flags::fixed_file);
-  } else {
-    s.fd = file;
-  }
+inline void set_file(abi::sqe& s, file_target file) noexcept {
+  s.fd = file.value();
+  // Without a branch: the flag is the bool shifted into place.
+  s.flags |= static_cast<std::uint8_t>(file.fixed() ? bits(sqe_flags::fixed_file) : 0u);
 }
 
 /// A byte count as the kernel's 32-bit length; larger requests become short transfers, as the
@@ -155,8 +151,7 @@ inline void set_file(abi::sqe& s, File file) noexcept {
 }
 
 /// Opcode, file, address, length, offset: the common core of most operations.
-template <file_target File>
-inline void prep_rw(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::uint32_t len,
+inline void prep_rw(abi::sqe& s, opcode op, file_target file, std::uint64_t addr, std::uint32_t len,
                     std::uint64_t off) noexcept {
   s.opcode = static_cast<std::uint8_t>(op);
   set_file(s, file);

@@ -23,8 +23,7 @@ struct io_position {
   const abi::attr_pi* pi = nullptr;
 };
 
-template <file_target File>
-inline void prep_io(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::uint32_t len,
+inline void prep_io(abi::sqe& s, opcode op, file_target file, std::uint64_t addr, std::uint32_t len,
                     io_position at) noexcept {
   prep_rw(s, op, file, addr, len, at.offset);
   s.rw_flags = bits(at.flags);
@@ -36,8 +35,7 @@ inline void prep_io(abi::sqe& s, opcode op, File file, std::uint64_t addr, std::
   }
 }
 
-template <file_target File>
-inline void prep_iov(abi::sqe& s, opcode op, File file, std::span<const ::iovec> iov,
+inline void prep_iov(abi::sqe& s, opcode op, file_target file, std::span<const ::iovec> iov,
                      io_position at) noexcept {
   prep_io(s, op, file, address_of(iov.data()), static_cast<std::uint32_t>(iov.size()), at);
 }
@@ -49,11 +47,10 @@ export namespace urine::ops {
 /// READ: read into `into` from `file` at `offset` (current_position: the file offset). `into`
 /// may be a buffer_group: the kernel picks a provided buffer (completion: has_buffer(),
 /// buffer_id()). Result: bytes read (0 at end of file).
-template <file_target File = int>
 struct read {
   static constexpr opcode code = opcode::read;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   read_buffer into;
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
@@ -67,11 +64,10 @@ struct read {
 };
 
 /// WRITE: write `from` to `file` at `offset`. Result: bytes written.
-template <file_target File = int>
 struct write {
   static constexpr opcode code = opcode::write;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const_buffer from;
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
@@ -85,11 +81,10 @@ struct write {
 };
 
 /// READV: scatter-read into `iov` (the iovec array must stay valid until submitted).
-template <file_target File = int>
 struct readv {
   static constexpr opcode code = opcode::readv;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::span<const ::iovec> iov;
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
@@ -102,11 +97,10 @@ struct readv {
 };
 
 /// WRITEV: gather-write from `iov`.
-template <file_target File = int>
 struct writev {
   static constexpr opcode code = opcode::writev;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::span<const ::iovec> iov;
   std::uint64_t offset = current_position;
   rw_flags flags = rw_flags::none;
@@ -119,11 +113,10 @@ struct writev {
 };
 
 /// READ_FIXED: read into memory inside registered buffer `buf_index` (no page pinning per I/O).
-template <file_target File = int>
 struct read_fixed {
   static constexpr opcode code = opcode::read_fixed;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   buffer into;
   fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
@@ -136,11 +129,10 @@ struct read_fixed {
 };
 
 /// WRITE_FIXED: write memory inside registered buffer `buf_index`.
-template <file_target File = int>
 struct write_fixed {
   static constexpr opcode code = opcode::write_fixed;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const_buffer from;
   fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
@@ -153,11 +145,10 @@ struct write_fixed {
 };
 
 /// READV_FIXED (6.15): scatter-read; every iovec must lie inside registered buffer `buf_index`.
-template <file_target File = int>
 struct readv_fixed {
   static constexpr opcode code = opcode::readv_fixed;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::span<const ::iovec> iov;
   fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
@@ -169,11 +160,10 @@ struct readv_fixed {
 };
 
 /// WRITEV_FIXED (6.15): gather-write from iovecs inside registered buffer `buf_index`.
-template <file_target File = int>
 struct writev_fixed {
   static constexpr opcode code = opcode::writev_fixed;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::span<const ::iovec> iov;
   fixed_buffer buf_index{0};
   std::uint64_t offset = current_position;
@@ -186,11 +176,10 @@ struct writev_fixed {
 
 /// READ_MULTISHOT (6.7): keep reading a pollable file (pipe, eventfd, socket) into buffers of
 /// `group`, one completion per read (F_MORE while it continues), until an error or end of file.
-template <file_target File = int>
 struct read_multishot {
   static constexpr opcode code = opcode::read_multishot;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   buffer_group group;
   std::uint64_t offset = 0;
 

@@ -14,17 +14,15 @@ import :prep;
 
 export namespace urine::detail {
 
-template <file_target File>
-inline void prep_cmd(abi::sqe& s, opcode op, File file, std::uint32_t cmd_op, uring_cmd_flags flags,
-                     std::uint16_t buf_index) noexcept {
+inline void prep_cmd(abi::sqe& s, opcode op, file_target file, std::uint32_t cmd_op,
+                     uring_cmd_flags flags, std::uint16_t buf_index) noexcept {
   prep_rw(s, op, file, 0, 0, 0);
   s.cmd_op = cmd_op;
   s.uring_cmd_flags = bits(flags);
   s.buf_index = buf_index;
 }
 
-template <file_target File>
-inline void prep_sockopt(abi::sqe& s, File file, socket_cmd cmd, int level, int optname,
+inline void prep_sockopt(abi::sqe& s, file_target file, socket_cmd cmd, int level, int optname,
                          std::uint64_t value, std::size_t size) noexcept {
   prep_cmd(s, opcode::uring_cmd, file, static_cast<std::uint32_t>(cmd), uring_cmd_flags::none, 0);
   s.level = static_cast<std::uint32_t>(level);
@@ -47,11 +45,10 @@ export namespace urine::ops {
 
 /// URING_CMD with a 16-byte payload (fits a 64-byte SQE). With uring_cmd_flags::fixed the
 /// command's data lies in registered buffer `buf_index`.
-template <file_target File = int>
 struct uring_cmd {
   static constexpr opcode code = opcode::uring_cmd;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   std::uint32_t cmd_op;
   std::array<std::byte, 16> payload = {};
   uring_cmd_flags flags = uring_cmd_flags::none;
@@ -63,13 +60,14 @@ struct uring_cmd {
   }
 };
 
-/// URING_CMD with an 80-byte payload: only on a ring<sqe128>.
-template <file_target File = int, opcode Code = opcode::uring_cmd>
-struct uring_cmd80 {
+/// URING_CMD with an 80-byte payload: only on a ring<sqe128>. Used by its two names below, each a
+/// plain aggregate (not deduced), so a misspelt field is named by the compiler.
+template <opcode Code>
+struct basic_uring_cmd80 {
   static constexpr opcode code = Code;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
   static constexpr bool needs_sqe128 = true;
-  File file;
+  file_target file;
   std::uint32_t cmd_op;
   std::array<std::byte, 80> payload = {};
   uring_cmd_flags flags = uring_cmd_flags::none;
@@ -81,18 +79,19 @@ struct uring_cmd80 {
   }
 };
 
+/// URING_CMD with an 80-byte payload in a 128-byte SQE.
+using uring_cmd80 = basic_uring_cmd80<opcode::uring_cmd>;
+
 /// URING_CMD128 (6.19): the opcode that marks a 128-byte command; a 6.18 kernel refuses it
 /// (-EINVAL, unknown opcode).
-template <file_target File = int>
-using uring_cmd128 = uring_cmd80<File, opcode::uring_cmd128>;
+using uring_cmd128 = basic_uring_cmd80<opcode::uring_cmd128>;
 
 /// URING_CMD on a socket: SIOCINQ (bytes waiting to be read) or SIOCOUTQ (bytes not yet sent).
 /// Result: that count.
-template <file_target File = int>
 struct socket_queue {
   static constexpr opcode code = opcode::uring_cmd;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   socket_cmd which = socket_cmd::siocinq;
 
   inline void prepare(abi::sqe& s) const noexcept {
@@ -101,32 +100,32 @@ struct socket_queue {
 };
 
 /// URING_CMD getsockopt(2) into `value`. Result: the option's length.
-template <file_target File = int>
 struct getsockopt {
   static constexpr opcode code = opcode::uring_cmd;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   int level;
   int optname;
   buffer value;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_sockopt(s, file, socket_cmd::getsockopt, level, optname, value.address(), value.size());
+    detail::prep_sockopt(s, file, socket_cmd::getsockopt, level, optname, value.address(),
+                         value.size());
   }
 };
 
 /// URING_CMD setsockopt(2) from `value`. Result: 0.
-template <file_target File = int>
 struct setsockopt {
   static constexpr opcode code = opcode::uring_cmd;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   int level;
   int optname;
   const_buffer value;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_sockopt(s, file, socket_cmd::setsockopt, level, optname, value.address(), value.size());
+    detail::prep_sockopt(s, file, socket_cmd::setsockopt, level, optname, value.address(),
+                         value.size());
   }
 };
 

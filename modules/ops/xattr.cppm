@@ -18,9 +18,9 @@ inline constexpr bool is_bitmask<xattr_flags> = true;
 
 export namespace urine::detail {
 
-template <file_target File>
-inline void prep_xattr(abi::sqe& s, opcode op, File file, const char* name, const void* value,
-                       std::size_t size, xattr_flags flags, const char* path = nullptr) noexcept {
+inline void prep_xattr(abi::sqe& s, opcode op, file_target file, const char* name,
+                       const void* value, std::size_t size, xattr_flags flags,
+                       const char* path = nullptr) noexcept {
   prep_rw(s, op, file, address_of(name), clamp_len(size), address_of(value));
   s.xattr_flags = bits(flags);
   s.addr3 = address_of(path);
@@ -31,11 +31,10 @@ inline void prep_xattr(abi::sqe& s, opcode op, File file, const char* name, cons
 export namespace urine::ops {
 
 /// FSETXATTR: set attribute `name` of `file` to `value`.
-template <file_target File = int>
 struct fsetxattr {
   static constexpr opcode code = opcode::fsetxattr;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const char* name;
   const_buffer value;
   xattr_flags flags = xattr_flags::none;
@@ -60,11 +59,10 @@ struct setxattr {
 };
 
 /// FGETXATTR: read attribute `name` of `file` into `value`. Result: the value's length.
-template <file_target File = int>
 struct fgetxattr {
   static constexpr opcode code = opcode::fgetxattr;
   static constexpr bool iopoll_capable = accepts_iopoll(code);
-  File file;
+  file_target file;
   const char* name;
   buffer value;
 
@@ -82,7 +80,8 @@ struct getxattr {
   buffer value;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_xattr(s, code, 0, name, value.data(), value.size(), xattr_flags::none, path.c_str());
+    detail::prep_xattr(s, code, 0, name, value.data(), value.size(), xattr_flags::none,
+                       path.c_str());
   }
 };
 

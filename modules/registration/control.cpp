@@ -203,14 +203,15 @@ result<unsigned> sync_cancel(ring_ref ring, const cancel_request& request) {
   cancel_flags flags = cancel_flags::none;
   if (request.all) flags |= cancel_flags::all;
   if (request.any) flags |= cancel_flags::any;
-  if (request.fd >= 0)
-    flags |= cancel_flags::fd | (request.fixed_file ? cancel_flags::fd_fixed : cancel_flags::none);
+  if (request.file)
+    flags |=
+        cancel_flags::fd | (request.file->fixed() ? cancel_flags::fd_fixed : cancel_flags::none);
   if (request.match_op) flags |= cancel_flags::op;
   // Matching by user data is the default; with other criteria it must be asked for explicitly.
-  if (!request.any && (request.fd >= 0 || request.match_op) && request.data.value() != 0)
+  if (!request.any && (request.file || request.match_op) && request.data.value() != 0)
     flags |= cancel_flags::userdata;
   reg.addr = request.data.value();
-  reg.fd = request.fd;
+  reg.fd = request.file ? request.file->value() : -1;
   reg.flags = bits(flags);
   reg.opcode = static_cast<std::uint8_t>(request.op);
   if (request.timeout == std::chrono::nanoseconds::max()) {

@@ -3,6 +3,7 @@
 module;
 #include <chrono>
 #include <cstdint>
+#include <optional>
 export module urine.registration:sync_cancel;
 import urine.abi;
 import urine.ring;
@@ -10,13 +11,12 @@ import :core;
 
 export namespace urine {
 
-/// Which requests to cancel. By default: the one with `data` as user data. Set `fd` to match by
-/// file (fixed when `fixed_file`), `op` to match by opcode, `any` for every request, `all` to
-/// cancel every match rather than the first.
+/// Which requests to cancel. By default: the one with `data` as user data. Set `file` to match
+/// by file (a plain descriptor or a fixed_file), `op` to match by opcode, `any` for every
+/// request, `all` to cancel every match rather than the first.
 struct cancel_request {
   user_data data{};
-  int fd = -1;
-  bool fixed_file = false;
+  std::optional<file_target> file = {};
   opcode op = opcode::nop;
   bool match_op = false;
   bool any = false;

@@ -82,7 +82,7 @@ TEST_F(async_sequence, completions_nobody_awaits_are_buffered_and_an_overrun_is_
   rt.run([](rt_type& rt, int listener, const ::sockaddr_in& addr, std::vector<test::unique_fd>& cs,
             int& yielded, std::size_t& overruns) -> task<void> {
     // Room for 4: ten connections arrive in one batch while nobody takes them.
-    async::sequence<rt_type, ops::accept<>, 4> accepts(
+    async::sequence<rt_type, ops::accept, 4> accepts(
         rt, ops::accept{
                 .file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot});
     rt.spawn(connect_many(rt, addr, clients, cs));

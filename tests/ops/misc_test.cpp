@@ -303,7 +303,7 @@ TEST(big_sqe, nop128_and_uring_cmd128_are_refused_by_6_18) {
   auto [client, server] = tcp_pair();
   auto n = perform(ring, ops::nop128{});
   auto c = perform(
-      ring, ops::uring_cmd128<>{server.get(), static_cast<std::uint32_t>(socket_cmd::siocinq)});
+      ring, ops::uring_cmd128{server.get(), static_cast<std::uint32_t>(socket_cmd::siocinq)});
   if (kernel_has(opcode::nop128)) {
     EXPECT_EQ(n.res, 0);
   } else {
@@ -314,12 +314,12 @@ TEST(big_sqe, nop128_and_uring_cmd128_are_refused_by_6_18) {
   // The 80-byte URING_CMD form is the 6.18 way to carry a big payload; sockets ignore it.
   ASSERT_EQ(::send(client.get(), "abc", 3, 0), 3);
   const auto inq80 = perform(
-      ring, ops::uring_cmd80<>{server.get(), static_cast<std::uint32_t>(socket_cmd::siocinq)});
+      ring, ops::uring_cmd80{server.get(), static_cast<std::uint32_t>(socket_cmd::siocinq)});
   if (inq80.error() == std::errc::operation_not_supported)
     GTEST_SKIP() << "kernel lacks URING_CMD on sockets (since 6.7): " << inq80.error().message();
   EXPECT_EQ(inq80.res, 3);
   EXPECT_EQ(
-      perform(ring, ops::uring_cmd<>{server.get(), static_cast<std::uint32_t>(socket_cmd::siocinq)})
+      perform(ring, ops::uring_cmd{server.get(), static_cast<std::uint32_t>(socket_cmd::siocinq)})
           .res,
       3);
 }

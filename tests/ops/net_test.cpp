@@ -369,7 +369,7 @@ TEST(net, recv_zc_is_refused_without_a_zero_copy_queue) {
   auto r = perform(ring, ops::recv_zc{server.get()});
   ASSERT_LT(r.res, 0);
   EXPECT_EQ(r.error(), std::errc::invalid_argument);
-  const std::string why = ops::recv_zc<>::explain(r.error());
+  const std::string why = ops::recv_zc::explain(r.error());
   EXPECT_NE(why.find("IORING_REGISTER_ZCRX_IFQ"), std::string::npos) << why;
   std::cout << "recv_zc: " << why << '\n';
 }

@@ -404,6 +404,43 @@ TEST(sync_cancel, cancels_a_pending_read) {
       << none.error().message();
 }
 
+TEST(sync_cancel, matches_a_registered_file_and_a_plain_descriptor_apart) {
+  if (const auto why = urine::test::lacks(register_opcode::register_sync_cancel); !why.empty())
+    GTEST_SKIP() << why;
+  auto ring = plain_ring::create(8);
+  ASSERT_TRUE(ring);
+  int a[2], b[2];
+  ASSERT_EQ(::pipe2(a, O_CLOEXEC), 0);
+  urine::test::unique_fd a_rd(a[0]), a_wr(a[1]);
+  ASSERT_EQ(::pipe2(b, O_CLOEXEC), 0);
+  urine::test::unique_fd b_rd(b[0]), b_wr(b[1]);
+  const int table[1] = {a_rd.get()};
+  auto files = register_files(*ring, table);
+  ASSERT_TRUE(files) << files.error().message();
+  char bytes[2] = {};
+  // 1: reads pipe a through registered slot 0; 2: reads pipe b through its descriptor.
+  ASSERT_TRUE(ring->push(ops::read{.file = (*files)[0], .into = buffer(&bytes[0], 1)}, 1));
+  ASSERT_TRUE(ring->push(ops::read{.file = b_rd.get(), .into = buffer(&bytes[1], 1)}, 2));
+  ASSERT_TRUE(ring->submit());
+  EXPECT_EQ(ring->cq_ready(), 0u) << "both reads wait for data";
+
+  auto by_slot = sync_cancel(*ring, {.file = (*files)[0], .all = true});
+  ASSERT_TRUE(by_slot) << by_slot.error().message();
+  EXPECT_EQ(*by_slot, 1u) << "only the read through the registered slot matches";
+  const auto first = urine::test::reap(*ring, 1);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].user_data, 1u);
+  EXPECT_EQ(first[0].res, -ECANCELED);
+
+  auto by_fd = sync_cancel(*ring, {.file = b_rd.get(), .all = true});
+  ASSERT_TRUE(by_fd) << by_fd.error().message();
+  EXPECT_EQ(*by_fd, 1u);
+  const auto second = urine::test::reap(*ring, 1);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].user_data, 2u);
+  EXPECT_EQ(second[0].res, -ECANCELED);
+}
+
 TEST(clock, waits_are_measured_on_the_registered_clock) {
   if (const auto why = urine::test::lacks(register_opcode::register_clock); !why.empty())
     GTEST_SKIP() << why;

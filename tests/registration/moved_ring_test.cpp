@@ -52,11 +52,11 @@ TYPED_TEST(moved_ring, handles_serve_and_unregister_through_the_moved_ring) {
 
   // Each handle still serves requests on the moved ring.
   const std::string text = "through the fixed file";
-  ASSERT_TRUE(ring.push(ops::write<fixed_file>{.file = (*files)[0], .from = text, .offset = 0}, 1));
-  ASSERT_TRUE(ring.push(ops::read_fixed<int>{.file = in.get(),
-                                             .into = buffer(memory.data(), memory.size()),
-                                             .buf_index = (*buffers)[0],
-                                             .offset = 0},
+  ASSERT_TRUE(ring.push(ops::write{.file = (*files)[0], .from = text, .offset = 0}, 1));
+  ASSERT_TRUE(ring.push(ops::read_fixed{.file = in.get(),
+                                        .into = buffer(memory.data(), memory.size()),
+                                        .buf_index = (*buffers)[0],
+                                        .offset = 0},
                         2));
   urine::test::send_all(sender.get(), "selected");
   ASSERT_TRUE(ring.push(ops::recv{.file = receiver.get(), .into = buffer_group{5}}, 3));
@@ -89,11 +89,11 @@ TYPED_TEST(moved_ring, handles_serve_and_unregister_through_the_moved_ring) {
   EXPECT_TRUE(buffers_gone) << buffers_gone.error().message();
   auto provided_gone = provided->unregister();
   EXPECT_TRUE(provided_gone) << provided_gone.error().message();
-  ASSERT_TRUE(ring.push(ops::write<fixed_file>{.file = fixed_file(0), .from = text}, 4));
-  ASSERT_TRUE(ring.push(ops::read_fixed<int>{.file = in.get(),
-                                             .into = buffer(memory.data(), memory.size()),
-                                             .buf_index = fixed_buffer(0),
-                                             .offset = 0},
+  ASSERT_TRUE(ring.push(ops::write{.file = fixed_file(0), .from = text}, 4));
+  ASSERT_TRUE(ring.push(ops::read_fixed{.file = in.get(),
+                                        .into = buffer(memory.data(), memory.size()),
+                                        .buf_index = fixed_buffer(0),
+                                        .offset = 0},
                         5));
   urine::test::send_all(sender.get(), "unselected");
   ASSERT_TRUE(ring.push(ops::recv{.file = receiver.get(), .into = buffer_group{5}}, 6));

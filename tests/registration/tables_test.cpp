@@ -218,8 +218,7 @@ TEST(registered_files, operations_take_the_fixed_file_handles) {
   ASSERT_EQ(files->size(), 2u);
 
   const std::string text = "written through a fixed file";
-  ASSERT_TRUE(
-      ring->push(ops::write<fixed_file>{.file = (*files)[1], .from = text, .offset = 0}, 1));
+  ASSERT_TRUE(ring->push(ops::write{.file = (*files)[1], .from = text, .offset = 0}, 1));
   auto cqes = submit_and_reap(*ring, 1);
   EXPECT_EQ(cqes[0].res, static_cast<int>(text.size()));
   EXPECT_EQ(urine::test::read_file(dir / "second"), text);
@@ -231,10 +230,8 @@ TEST(registered_files, operations_take_the_fixed_file_handles) {
   auto updated = files->update(0, update);
   ASSERT_TRUE(updated) << updated.error().message();
   EXPECT_EQ(*updated, 2u);
-  ASSERT_TRUE(
-      ring->push(ops::write<fixed_file>{.file = (*files)[1], .from = text, .offset = 0}, 2));
-  ASSERT_TRUE(
-      ring->push(ops::write<fixed_file>{.file = (*files)[0], .from = text, .offset = 0}, 3));
+  ASSERT_TRUE(ring->push(ops::write{.file = (*files)[1], .from = text, .offset = 0}, 2));
+  ASSERT_TRUE(ring->push(ops::write{.file = (*files)[0], .from = text, .offset = 0}, 3));
   cqes = submit_and_reap(*ring, 2);
   EXPECT_EQ(urine::test::read_file(dir / "third"), text);
   EXPECT_EQ(urine::test::read_file(dir / "first"), text);
@@ -321,8 +318,7 @@ TEST(registered_files, direct_opens_land_in_the_allocation_range) {
   EXPECT_EQ(urine::test::find(cqes, 2)->res, -ENFILE) << "the range is full";
 
   const std::string text = "direct descriptor";
-  ASSERT_TRUE(
-      ring->push(ops::write<fixed_file>{.file = fixed_file(5), .from = text, .offset = 0}, 9));
+  ASSERT_TRUE(ring->push(ops::write{.file = fixed_file(5), .from = text, .offset = 0}, 9));
   cqes = submit_and_reap(*ring, 1);
   EXPECT_EQ(cqes[0].res, static_cast<int>(text.size()));
   EXPECT_EQ(urine::test::read_file(dir / "y"), text);

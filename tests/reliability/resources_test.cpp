@@ -211,13 +211,13 @@ TEST(reliability_resources, ten_thousand_rings_with_registrations_leave_nothing_
     // The live check: a fixed-file read into registered buffer 1, and one into a provided buffer.
     const std::uint64_t at = std::uint64_t{cycle / 1000} * piece;
     std::memset(fixed_memory[1], 0, piece);
-    ASSERT_TRUE(r->push(ops::read_fixed<fixed_file>{.file = (*files)[0],
-                                                    .into = buffer(fixed_memory[1], piece),
-                                                    .buf_index = (*buffers)[1],
-                                                    .offset = at},
+    ASSERT_TRUE(r->push(ops::read_fixed{.file = (*files)[0],
+                                        .into = buffer(fixed_memory[1], piece),
+                                        .buf_index = (*buffers)[1],
+                                        .offset = at},
                         1));
-    ASSERT_TRUE(r->push(
-        ops::read<fixed_file>{.file = (*files)[0], .into = buffer_group{7}, .offset = at + 1}, 2));
+    ASSERT_TRUE(
+        r->push(ops::read{.file = (*files)[0], .into = buffer_group{7}, .offset = at + 1}, 2));
     ASSERT_TRUE(r->submit());
     const auto waited = r->wait_for(2, std::chrono::seconds(10));
     ASSERT_TRUE(waited) << "cycle " << cycle << ": " << waited.error().message();
