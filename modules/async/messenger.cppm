@@ -37,7 +37,7 @@ inline result<void> send_by_messenger_ring(int target_fd, std::uint64_t data) {
                                        made.error().context()));
     messenger.emplace(std::move(*made));
   }
-  if (!messenger->push(ops::msg_ring<>{.target = target_fd, .data = user_data(data)}))
+  if (!messenger->push(ops::msg_ring{.target = target_fd, .data = user_data(data)}))
     return std::unexpected(error(std::make_error_code(std::errc::resource_unavailable_try_again),
                                  "MSG_RING: the posting ring's SQ is full"));
   if (auto s = messenger->submit(); !s)

@@ -246,8 +246,7 @@ TEST(registered_files, a_sparse_table_starts_empty_and_takes_updates_on_every_ke
   ASSERT_TRUE(files) << files.error().message();
   ASSERT_EQ(files->size(), 4u);
   const std::string text = "into an empty slot";
-  ASSERT_TRUE(
-      ring->push(ops::write<fixed_file>{.file = (*files)[2], .from = text, .offset = 0}, 1));
+  ASSERT_TRUE(ring->push(ops::write{.file = (*files)[2], .from = text, .offset = 0}, 1));
   EXPECT_EQ(submit_and_reap(*ring, 1)[0].res, -EBADF) << "an empty slot holds no file";
 
   auto file = urine::test::open_file(dir / "slot2");
@@ -255,8 +254,7 @@ TEST(registered_files, a_sparse_table_starts_empty_and_takes_updates_on_every_ke
   auto updated = files->update(2, update);
   ASSERT_TRUE(updated) << updated.error().message();
   EXPECT_EQ(*updated, 1u);
-  ASSERT_TRUE(
-      ring->push(ops::write<fixed_file>{.file = (*files)[2], .from = text, .offset = 0}, 2));
+  ASSERT_TRUE(ring->push(ops::write{.file = (*files)[2], .from = text, .offset = 0}, 2));
   EXPECT_EQ(submit_and_reap(*ring, 1)[0].res, static_cast<int>(text.size()));
   EXPECT_EQ(urine::test::read_file(dir / "slot2"), text);
 }
