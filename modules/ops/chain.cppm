@@ -48,8 +48,10 @@ template <class Ring, class... Ops>
 
 /// Push `links` as one chain and submit. Fails with EBUSY (nothing pushed) when the SQ lacks room.
 template <class Ring, class... Ops>
-inline std::expected<unsigned, std::error_code> submit_chain(Ring& ring, const linked<Ops>&... links) noexcept {
-  if (!push_chain(ring, links...)) return std::unexpected(std::make_error_code(std::errc::device_or_resource_busy));
+inline std::expected<unsigned, std::error_code> submit_chain(Ring& ring,
+                                                             const linked<Ops>&... links) noexcept {
+  if (!push_chain(ring, links...))
+    return std::unexpected(std::make_error_code(std::errc::device_or_resource_busy));
   return ring.submit();
 }
 

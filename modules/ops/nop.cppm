@@ -27,7 +27,9 @@ struct nop {
   bool inject = false;
   std::int32_t inject_result = 0;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_nop(s, code, inject, inject_result); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_nop(s, code, inject, inject_result);
+  }
 };
 
 /// NOP posting a 32-byte CQE whose extra words are `extra1` and `extra2` (IORING_NOP_CQE32, 6.18):
@@ -56,7 +58,9 @@ struct nop128 {
   bool inject = false;
   std::int32_t inject_result = 0;
 
-  inline void prepare(abi::sqe128& s) const noexcept { detail::prep_nop(s.base, code, inject, inject_result); }
+  inline void prepare(abi::sqe128& s) const noexcept {
+    detail::prep_nop(s.base, code, inject, inject_result);
+  }
 };
 
 }  // namespace urine::ops

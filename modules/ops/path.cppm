@@ -2,9 +2,9 @@
 // UNLINKAT, MKDIRAT, SYMLINKAT, LINKAT. The directory is always a plain descriptor (or
 // current_dir): the kernel refuses a registered file there.
 module;
-#include <cstdint>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <cstdint>
 export module urine.ops:path;
 import urine.abi;
 import :prep;
@@ -39,7 +39,12 @@ template <>
 inline constexpr bool is_bitmask<resolve_flags> = true;
 
 /// renameat2(2) RENAME_* flags.
-enum class rename_flags : std::uint32_t { none = 0, noreplace = 1u << 0, exchange = 1u << 1, whiteout = 1u << 2 };
+enum class rename_flags : std::uint32_t {
+  none = 0,
+  noreplace = 1u << 0,
+  exchange = 1u << 1,
+  whiteout = 1u << 2
+};
 template <>
 inline constexpr bool is_bitmask<rename_flags> = true;
 
@@ -136,7 +141,8 @@ struct renameat {
   rename_flags flags = rename_flags::none;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_at(s, code, old_dir, old_path, static_cast<std::uint32_t>(new_dir), new_path.address());
+    detail::prep_at(s, code, old_dir, old_path, static_cast<std::uint32_t>(new_dir),
+                    new_path.address());
     s.rename_flags = bits(flags);
   }
 };
@@ -190,7 +196,8 @@ struct linkat {
   at_flags flags = at_flags::none;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_at(s, code, old_dir, old_path, static_cast<std::uint32_t>(new_dir), new_path.address());
+    detail::prep_at(s, code, old_dir, old_path, static_cast<std::uint32_t>(new_dir),
+                    new_path.address());
     s.hardlink_flags = bits(flags);
   }
 };

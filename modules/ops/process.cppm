@@ -1,10 +1,10 @@
 // Processes and synchronisation: WAITID (wait for a child), FUTEX_WAIT, FUTEX_WAKE and
 // FUTEX_WAITV (futex2 semantics: the flags say the futex's size and whether it is private).
 module;
+#include <sys/types.h>
 #include <csignal>
 #include <cstdint>
 #include <span>
-#include <sys/types.h>
 export module urine.ops:process;
 import urine.abi;
 import :prep;
@@ -75,7 +75,8 @@ struct waitid {
   wait_options options = wait_options::exited;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, static_cast<int>(id), 0, static_cast<std::uint32_t>(idtype), detail::address_of(info));
+    detail::prep_rw(s, code, static_cast<int>(id), 0, static_cast<std::uint32_t>(idtype),
+                    detail::address_of(info));
     s.file_index = bits(options);
   }
 };
@@ -90,7 +91,9 @@ struct futex_wait {
   std::uint64_t mask = futex_bitset_any;
   futex2_flags flags = futex2_flags::size_u32 | futex2_flags::private_;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_futex(s, code, word, expected, mask, flags); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_futex(s, code, word, expected, mask, flags);
+  }
 };
 
 /// FUTEX_WAKE (6.7): wake up to `count` waiters on `word`. Result: how many were woken.
@@ -102,7 +105,9 @@ struct futex_wake {
   std::uint64_t mask = futex_bitset_any;
   futex2_flags flags = futex2_flags::size_u32 | futex2_flags::private_;
 
-  inline void prepare(abi::sqe& s) const noexcept { detail::prep_futex(s, code, word, count, mask, flags); }
+  inline void prepare(abi::sqe& s) const noexcept {
+    detail::prep_futex(s, code, word, count, mask, flags);
+  }
 };
 
 /// FUTEX_WAITV (6.7): wait on several futexes at once. Result: the index of the one woken.
@@ -112,7 +117,8 @@ struct futex_waitv {
   std::span<const futex_waiter> futexes;
 
   inline void prepare(abi::sqe& s) const noexcept {
-    detail::prep_rw(s, code, 0, detail::address_of(futexes.data()), static_cast<std::uint32_t>(futexes.size()), 0);
+    detail::prep_rw(s, code, 0, detail::address_of(futexes.data()),
+                    static_cast<std::uint32_t>(futexes.size()), 0);
   }
 };
 

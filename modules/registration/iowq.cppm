@@ -1,8 +1,8 @@
 // The io-wq worker pool behind a ring: CPU affinity (REGISTER_IOWQ_AFF, UNREGISTER_IOWQ_AFF) and
 // the most workers per NUMA node (REGISTER_IOWQ_MAX_WORKERS).
 module;
-#include <cstdint>
 #include <sched.h>
+#include <cstdint>
 export module urine.registration:iowq;
 import urine.abi;
 import urine.ring;

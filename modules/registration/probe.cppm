@@ -40,14 +40,14 @@ using query_result = kernel_support;
 
 /// Everything the running kernel supports, for skips, feature switches and reports.
 struct capability_report {
-  std::string kernel_release;                    ///< uname's release string
-  probe ops;                                     ///< request opcodes (PROBE)
-  feature_flags features{};                      ///< what a fresh ring reports
-  bool queried = false;                          ///< REGISTER_QUERY answered (6.18+)
-  setup_flags setup{};                           ///< known only when queried
-  enter_flags enter{};                           ///< known only when queried
-  sqe_flags sqe{};                               ///< known only when queried
-  std::uint32_t register_opcodes = 0;            ///< known only when queried
+  std::string kernel_release;          ///< uname's release string
+  probe ops;                           ///< request opcodes (PROBE)
+  feature_flags features{};            ///< what a fresh ring reports
+  bool queried = false;                ///< REGISTER_QUERY answered (6.18+)
+  setup_flags setup{};                 ///< known only when queried
+  enter_flags enter{};                 ///< known only when queried
+  sqe_flags sqe{};                     ///< known only when queried
+  std::uint32_t register_opcodes = 0;  ///< known only when queried
 
   [[nodiscard]] bool supports(opcode op) const noexcept { return ops.supports(op); }
   [[nodiscard]] bool supports(feature_flags f) const noexcept { return has(features, f); }

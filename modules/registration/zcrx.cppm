@@ -28,8 +28,11 @@ struct zcrx_request {
 class zcrx_ifq {
  public:
   zcrx_ifq(zcrx_ifq&& o) noexcept
-      : id_(o.id_), refill_(std::exchange(o.refill_, nullptr)), refill_size_(std::exchange(o.refill_size_, 0)),
-        offsets_(o.offsets_), area_token_(o.area_token_) {}
+      : id_(o.id_),
+        refill_(std::exchange(o.refill_, nullptr)),
+        refill_size_(std::exchange(o.refill_size_, 0)),
+        offsets_(o.offsets_),
+        area_token_(o.area_token_) {}
   zcrx_ifq& operator=(zcrx_ifq&&) = delete;
   zcrx_ifq(const zcrx_ifq&) = delete;
   ~zcrx_ifq();
