@@ -36,11 +36,9 @@ foreach(i RANGE ${last})
     endif()
     string(REPLACE "${response}" "${contents}" command "${command}")
   endforeach()
-  # Only the project's own sources: not generated ones (but the merged module interfaces, which
-  # are the partitions' text), not the consumer test projects' builds, and not the compile-fail
-  # tests, which are meant not to compile.
-  if((file MATCHES "^${SOURCE_DIR}/(modules|tests|examples|bench)/"
-      OR file MATCHES "^${BUILD_DIR}/modules/interfaces/")
+  # Only the project's own sources: not generated ones, not the consumer test projects' builds,
+  # and not the compile-fail tests, which are meant not to compile.
+  if(file MATCHES "^${SOURCE_DIR}/(modules|tests|examples|bench)/"
      AND NOT file MATCHES "/tests/consumer/" AND NOT file MATCHES "/compile_fail/")
     string(JSON entry SET "${entry}" command "\"${command}\"")
     string(JSON expanded SET "${expanded}" ${kept} "${entry}")
