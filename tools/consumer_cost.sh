@@ -12,7 +12,7 @@ prefix=$(realpath "$1")
 work=${2:-$(mktemp -d)}
 cxx=${CXX:-clang++-19}
 modules=(urine "urine.ring urine.ops" urine.abi urine.ring urine.ops urine.registration)
-[ -e "$prefix/include/urine/async" ] && modules+=(urine.async)
+[ -e "$prefix/include/urine/async" ] || [ -e "$prefix/include/urine/urine.async.cppm" ] && modules+=(urine.async)
 
 # seconds of CPU (user + system, children included) and wall for a command, as "cpu wall"
 measure() {

@@ -1,4 +1,4 @@
-// Ring creation, validation and teardown (declared in setup.cppm).
+// Ring creation, validation and teardown (declared in setup.cppm); resizing is in resize.cpp.
 module;
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -21,10 +21,8 @@ namespace urine {
 
 namespace {
 
-constexpr std::uint32_t max_sq_entries = 32768;  // IORING_MAX_ENTRIES
-constexpr std::uint32_t max_cq_entries = 65536;  // IORING_MAX_CQ_ENTRIES
-constexpr unsigned registered_ring_slots = 16;   // IO_RINGFD_REG_MAX, per thread
-constexpr std::size_t rings_header_bytes = 64;   // struct io_rings up to its cache-aligned CQEs
+constexpr unsigned registered_ring_slots = 16;  // IO_RINGFD_REG_MAX, per thread
+constexpr std::size_t rings_header_bytes = 64;  // struct io_rings up to its cache-aligned CQEs
 
 std::size_t page_size() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
@@ -63,14 +61,6 @@ std::string diagnose_refusal(setup_flags requested, const setup& s) {
     return "IORING_SETUP_NO_MMAP: caller memory refused (too small or not page-aligned)";
   return "io_uring_setup refused IORING_SETUP_" + describe(requested) + " with " +
          std::to_string(s.entries) + " entries";
-}
-
-// Identity mapping in the SQ index array (when the ring has one), so submission never touches
-// the array again.
-void fill_sq_array(std::byte* sq_ring, const abi::params& p, setup_flags flags) noexcept {
-  if (has(flags, setup_flags::no_sqarray)) return;
-  auto* array = reinterpret_cast<std::uint32_t*>(sq_ring + p.sq_off.array);
-  for (std::uint32_t i = 0; i < p.sq_entries; ++i) array[i] = i;
 }
 
 }  // namespace
@@ -143,14 +133,14 @@ namespace {
 // What the library can know is checked here, before the kernel says only "Invalid argument".
 result<void> validate(const setup& s, const ring_shape& shape) {
   if (s.entries == 0) return fail(std::errc::invalid_argument, "a ring needs at least 1 SQ entry");
-  if (s.entries > max_sq_entries && !s.clamp)
+  if (s.entries > ring_core::max_sq_entries && !s.clamp)
     return fail(std::errc::invalid_argument,
                 "SQ entries " + std::to_string(s.entries) + " exceed the kernel maximum " +
-                    std::to_string(max_sq_entries) + " (set clamp to cap them)");
-  if (s.cq_entries > max_cq_entries && !s.clamp)
+                    std::to_string(ring_core::max_sq_entries) + " (set clamp to cap them)");
+  if (s.cq_entries > ring_core::max_cq_entries && !s.clamp)
     return fail(std::errc::invalid_argument,
                 "CQ entries " + std::to_string(s.cq_entries) + " exceed the kernel maximum " +
-                    std::to_string(max_cq_entries) + " (set clamp to cap them)");
+                    std::to_string(ring_core::max_cq_entries) + " (set clamp to cap them)");
   if (s.cq_entries != 0 && s.cq_entries < s.entries && !s.clamp)
     return fail(std::errc::invalid_argument, "CQ entries " + std::to_string(s.cq_entries) +
                                                  " are fewer than SQ entries " +
@@ -364,69 +354,18 @@ result<ring_core::areas> ring_core::map_areas(const abi::params& p, setup_flags 
   return a;
 }
 
+void ring_core::fill_sq_array(std::byte* sq_ring, const abi::params& p,
+                              setup_flags flags) noexcept {
+  if (has(flags, setup_flags::no_sqarray)) return;
+  auto* array = reinterpret_cast<std::uint32_t*>(sq_ring + p.sq_off.array);
+  for (std::uint32_t i = 0; i < p.sq_entries; ++i) array[i] = i;
+}
+
 void ring_core::unmap(areas& a) noexcept {
   if (a.sqes_size != 0) ::munmap(a.sqes, a.sqes_size);
   if (a.cq_ring_size != 0) ::munmap(a.cq_ring, a.cq_ring_size);
   if (a.sq_ring_size != 0) ::munmap(a.sq_ring, a.sq_ring_size);
   a = {};
-}
-
-result<void> ring_core::resize(std::uint32_t sq_entries, std::uint32_t cq_entries,
-                               const ring_shape& shape) {
-  const auto flags = setup_flags(params_.flags);
-  if (!is_open())
-    return fail(std::errc::bad_file_descriptor, "IORING_REGISTER_RESIZE_RINGS: the ring is closed");
-  if (has(flags, setup_flags::no_mmap))
-    return fail(std::errc::operation_not_supported,
-                "IORING_REGISTER_RESIZE_RINGS of a NO_MMAP ring: the new rings would need new "
-                "caller memory");
-  if (sq_entries == 0 || sq_entries > max_sq_entries)
-    return fail(std::errc::invalid_argument, "IORING_REGISTER_RESIZE_RINGS: SQ entries " +
-                                                 std::to_string(sq_entries) + " not in 1 ... " +
-                                                 std::to_string(max_sq_entries));
-  if (cq_entries > max_cq_entries || (cq_entries != 0 && cq_entries < sq_entries))
-    return fail(std::errc::invalid_argument, "IORING_REGISTER_RESIZE_RINGS: CQ entries " +
-                                                 std::to_string(cq_entries) + " not in " +
-                                                 std::to_string(sq_entries) + " ... " +
-                                                 std::to_string(max_cq_entries));
-  abi::params p{};
-  p.sq_entries = sq_entries;
-  if (cq_entries != 0) {
-    p.flags = bits(setup_flags::cqsize);
-    p.cq_entries = cq_entries;
-  }
-  const std::string asked =
-      "IORING_REGISTER_RESIZE_RINGS to " + std::to_string(sq_entries) + " SQ / " +
-      std::to_string(cq_entries == 0 ? 2 * sq_entries : cq_entries) + " CQ entries";
-  const int ret = do_register(register_opcode::register_resize_rings, &p, 1);
-  if (ret < 0) {
-    if (ret == -EOVERFLOW)
-      return fail(ret, asked + ": more entries are in flight than the new rings hold");
-    if (ret == -EINVAL)
-      return fail(ret, asked + ": refused (the kernel resizes only DEFER_TASKRUN rings)");
-    return fail(ret, asked);
-  }
-  // The kernel now serves the new rings at the same mmap offsets; the old mappings only keep
-  // dead pages alive. The new ones are mapped first, so a failure leaves nothing half-replaced.
-  p.flags = params_.flags;
-  p.features = params_.features;
-  auto mapped = map_areas(p, flags, shape.sqe_size, shape.cqe_size);
-  if (!mapped) {
-    release();
-    return std::unexpected(
-        error(mapped.error().code(),
-              asked + ": the kernel resized the rings but " + mapped.error().context() +
-                  " failed, so the ring is closed (its old rings are no longer served)"));
-  }
-  unmap(areas_);
-  areas_ = *mapped;
-  params_.sq_entries = p.sq_entries;
-  params_.cq_entries = p.cq_entries;
-  params_.sq_off = p.sq_off;
-  params_.cq_off = p.cq_off;
-  // The new SQ index array starts zeroed; the kernel copied SQEs by slot, so identity again.
-  fill_sq_array(areas_.sq_ring, params_, flags);
-  return {};
 }
 
 void ring_core::release() noexcept {

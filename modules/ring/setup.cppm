@@ -111,6 +111,9 @@ class ring_core {
   ring_core& operator=(const ring_core&) = delete;
   ~ring_core() { release(); }
 
+  static constexpr std::uint32_t max_sq_entries = 32768;  // IORING_MAX_ENTRIES
+  static constexpr std::uint32_t max_cq_entries = 65536;  // IORING_MAX_CQ_ENTRIES
+
   static result<ring_core> create(const setup& s, const ring_shape& shape);
 
   /// The ring's file descriptor, or -1 for a REGISTERED_FD_ONLY ring.
@@ -160,6 +163,9 @@ class ring_core {
   [[nodiscard]] result<areas> map_areas(const abi::params& p, setup_flags flags,
                                         std::uint32_t sqe_size, std::uint32_t cqe_size) const;
   static void unmap(areas& a) noexcept;
+  /// Identity mapping in the SQ index array (when the ring has one), so submission never touches
+  /// the array again (shared by create and resize).
+  static void fill_sq_array(std::byte* sq_ring, const abi::params& p, setup_flags flags) noexcept;
 
   int fd_ = -1;
   int registered_index_ = -1;

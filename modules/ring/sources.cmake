@@ -7,4 +7,5 @@ list(APPEND URINE_MODULE_UNITS
   ring/queues.cppm
   ring/basic_ring.cppm)
 list(APPEND URINE_IMPLEMENTATION_UNITS
-  ring/setup.cpp)
+  ring/setup.cpp
+  ring/resize.cpp)
