@@ -127,7 +127,8 @@ struct cqe_data {
 // A user data is the address of an operation header (8-byte aligned: three low bits free for a
 // tag) with a 16-bit generation in the top bits, which user-space addresses never use. A cancel
 // matches the whole value, so a cancel that arrives after its operation ended cannot hit a new
-// operation that reuses the address: the generation differs.
+// operation that reuses the address: the generation differs. An operation nobody can cancel
+// (tag::single) needs no generation: its tag alone differs from every cancel's target.
 
 enum class tag : std::uint64_t {
   operation = 0,      ///< the operation's own CQE
@@ -137,6 +138,7 @@ enum class tag : std::uint64_t {
   remote_cancel = 4,  ///< another thread asks to cancel the operation with this user data
   posted_spawn = 5,   ///< a MSG_RING post of a task to adopt: the address is its start node
   post_failed = 6,    ///< this ring's MSG_RING could not post: the address is its post_request
+  single = 7,  ///< a plain one-shot operation: its CQE goes into the header, its waiter resumes
 };
 
 /// A post to another ring: the user data its completion there carries, and that ring's fd. Lives
@@ -193,6 +195,8 @@ struct operation_header : ready_node {
   /// Push the SQE(s) now: room in the CQ budget and the SQ is the runtime's business.
   void (*push)(operation_header*) noexcept = nullptr;
   std::uint64_t user_data = 0;  ///< as submitted: address, generation (written by the owner)
+  std::int32_t res = 0;         ///< the result of its last CQE (tag::single, operation)
+  std::uint32_t res_flags = 0;  ///< that CQE's flags
   op_state state = op_state::idle;
   std::uint8_t slots = 1;     ///< CQ slots to reserve: its CQEs, and one for a cancel request
   std::uint8_t reserved = 0;  ///< CQ slots it still holds in the runtime's budget
