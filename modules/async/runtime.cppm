@@ -247,17 +247,27 @@ class runtime {
 
   /// Reserve the CQ slots of `h`, or park it until there is room. True when it may push now.
   [[nodiscard, gnu::always_inline]] inline bool admit(detail::operation_header& h) noexcept {
-    if (in_flight_ + h.slots <= admit_limit_) [[likely]] {
-      in_flight_ += h.slots;
+    if (take_slots(h.slots)) [[likely]] {
       h.reserved = h.slots;
       h.state = detail::op_state::in_flight;
       return true;
     }
+    park(h);
+    return false;
+  }
+  /// The first half of admit(): reserve `n` CQ slots if there is room and nothing is parked.
+  [[nodiscard, gnu::always_inline]] inline bool take_slots(unsigned n) noexcept {
+    if (in_flight_ + n > admit_limit_) [[unlikely]]
+      return false;
+    in_flight_ += n;
+    return true;
+  }
+  /// The second: queue `h` until unpark() finds room for it.
+  inline void park(detail::operation_header& h) noexcept {
     h.state = detail::op_state::parked;
     parked_.push(&h);
     admit_limit_ = 0;  // in order: nothing passes a parked operation
     ++parked_total_;
-    return false;
   }
 
   /// A user data for `h` (a new generation) with tag `t`, recorded in `h` for cancellation.
@@ -331,7 +341,7 @@ class runtime {
   inline void complete_locally(detail::operation_header& h, int res) noexcept {
     h.pending = 0;
     h.state = detail::op_state::done;
-    (void)h.on_cqe(&h, detail::tag::operation, detail::cqe_data{res, 0, nullptr});
+    (void)h.hooks->on_cqe(&h, detail::tag::operation, detail::cqe_data{res, 0, nullptr});
     ready_.push(&h);
   }
 
@@ -413,17 +423,20 @@ class runtime {
     if (detail::tag_of(ud) == detail::tag::single) [[likely]] {
       // One CQE, one slot, no hook: the result goes into the header and the waiter (never a
       // combinator's child: children are cancellable) resumes.
-      auto* h = detail::address_of<detail::operation_header>(ud);
+      // No tag bits and no generation: the user data is the address itself.
+      auto* h = reinterpret_cast<detail::operation_header*>(static_cast<std::uintptr_t>(ud));
       h->res = c.result();
       h->res_flags = static_cast<std::uint32_t>(c.flags());
       if (c.more()) [[unlikely]]
         return;  // a multishot request awaited as one operation resumes on its last CQE
       --in_flight_;
-      h->state = detail::op_state::done;
-      if constexpr (D == detail::delivery::resume)
+      if constexpr (D == detail::delivery::resume) {
+        // It runs now, and its await_resume marks it idle: nothing can look at it in between.
         h->handle.resume();
-      else
+      } else {
+        h->state = detail::op_state::done;  // what a frame destroyed before it runs goes by
         deliver<D>(*h);
+      }
       return;
     }
     dispatch_tagged<D>(ud, c.result(), static_cast<std::uint32_t>(c.flags()),
@@ -454,7 +467,7 @@ class runtime {
           }
         }
         const detail::cqe_data d{res, flags, extra};
-        if (h->on_cqe(h, detail::tag_of(ud), d)) deliver<D>(*h);
+        if (h->hooks->on_cqe(h, detail::tag_of(ud), d)) deliver<D>(*h);
         break;
       }
       case detail::tag::posted:
@@ -476,7 +489,7 @@ class runtime {
       case detail::tag::remote_cancel:
         // Only the user data is used: the operation may be gone, and then nothing matches.
         ++in_flight_;
-        send_cancel(ud & ~detail::tag_mask);
+        send_cancel((ud & ~detail::tag_mask) | static_cast<std::uint64_t>(detail::tag::operation));
         break;
       case detail::tag::ignored:
       case detail::tag::single:  // handled by dispatch
@@ -504,7 +517,7 @@ class runtime {
       in_flight_ += h->slots;
       h->reserved = h->slots;
       h->state = detail::op_state::in_flight;
-      h->push(h);
+      h->hooks->push(h);
     }
   }
 
@@ -617,21 +630,22 @@ class operation : private detail::operation_header {
   inline operation(Runtime& rt, Op op) noexcept
     requires(!Stoppable)
       : rt_(&rt), op_(std::move(op)) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
+    hooks = &hooks_table;
   }
   inline operation(Runtime& rt, Op op, std::stop_token token) noexcept
     requires Stoppable
       : rt_(&rt), op_(std::move(op)) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
+    hooks = &hooks_table;
+    user_data = 0;
     stop_.token = std::move(token);
   }
   /// Movable until started (combinators take their children by value).
   inline operation(operation&& o) noexcept : rt_(o.rt_), op_(std::move(o.op_)) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
-    if constexpr (Stoppable) stop_.token = std::move(o.stop_.token);
+    hooks = &hooks_table;
+    if constexpr (Stoppable) {
+      user_data = 0;
+      stop_.token = std::move(o.stop_.token);
+    }
   }
   operation& operator=(operation&&) = delete;
   inline ~operation() {
@@ -693,7 +707,8 @@ class operation : private detail::operation_header {
         const std::uint64_t ud = rt_->tag_next(*this);
         pushed = rt_->push(op_.op, ud, sqe_options{.flags = sqe_flags::io_link}) &&
                  rt_->push(ops::link_timeout{.after = &op_.after},
-                           ud | static_cast<std::uint64_t>(detail::tag::link_timer));
+                           (ud & ~detail::tag_mask) |
+                               static_cast<std::uint64_t>(detail::tag::link_timer));
       }
     } else {
       pushed = rt_->push(op_, rt_->tag_next(*this));
@@ -711,9 +726,18 @@ class operation : private detail::operation_header {
   [[gnu::always_inline]] inline bool begin() noexcept {
     if constexpr (may_be_single) {
       if (!cancellable_) [[likely]] {
-        slots = 1;
-        pending = 1;
-        if (rt_->admit(*this)) push_single();
+        // All four fields in one go (the compiler joins the stores): one slot, one CQE.
+        if (rt_->take_slots(1)) [[likely]] {
+          state = detail::op_state::in_flight;
+          slots = 1;
+          reserved = 1;
+          pending = 1;
+          push_single();
+        } else {
+          slots = 1;
+          pending = 1;
+          rt_->park(*this);
+        }
         return true;
       }
     }
@@ -747,6 +771,8 @@ class operation : private detail::operation_header {
     }
   }
 
+  static const detail::operation_hooks hooks_table;
+
   static void push_parked(detail::operation_header* h) noexcept {
     auto* self = static_cast<operation*>(h);
     if constexpr (may_be_single) {
@@ -765,7 +791,7 @@ class operation : private detail::operation_header {
         self->extra_ = {};
         if (d.extra != nullptr) std::memcpy(self->extra_.words, d.extra, sizeof self->extra_.words);
       }
-    } else {
+    } else if constexpr (detail::is_timed<Op>) {
       self->timer_result_ = d.res;
     }
     if constexpr (detail::is_timed<Op>) {
@@ -797,7 +823,9 @@ class operation : private detail::operation_header {
   }
 
  protected:
-  std::int32_t timer_result_ = 0;
+  /// The link timer's result (timed operations only).
+  [[no_unique_address]] std::conditional_t<detail::is_timed<Op>, std::int32_t, no_extra>
+      timer_result_{};
   [[no_unique_address]] typename Runtime::extra_type extra_{};
 
  private:
@@ -805,5 +833,9 @@ class operation : private detail::operation_header {
                                            detail::no_stop_link> stop_;
   bool cancellable_ = false;
 };
+
+template <class Runtime, class Op, bool Stoppable>
+const detail::operation_hooks operation<Runtime, Op, Stoppable>::hooks_table{&take_cqe,
+                                                                             &push_parked};
 
 }  // namespace urine::async

@@ -50,8 +50,8 @@ class sequence : private detail::operation_header {
 
   inline sequence(Runtime& rt, Op op, sequence_options options = {}) noexcept
       : rt_(&rt), op_(std::move(op)), options_(options) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
+    hooks = &hooks_table;
+    user_data = 0;
   }
   sequence(const sequence&) = delete;
   sequence& operator=(const sequence&) = delete;
@@ -150,6 +150,8 @@ class sequence : private detail::operation_header {
       rt_->complete_locally(*this, -EBADF);
     }
   }
+  static const detail::operation_hooks hooks_table;
+
   static void push_parked(detail::operation_header* h) noexcept {
     static_cast<sequence*>(h)->push_now();
   }
@@ -241,5 +243,8 @@ template <class Runtime>
       rt, detail::sleep_op{
               .at = to_timespec(period), .flags = timeout_flags::multishot, .count = count});
 }
+
+template <class Runtime, class Op, std::size_t Capacity>
+const detail::operation_hooks sequence<Runtime, Op, Capacity>::hooks_table{&take_cqe, &push_parked};
 
 }  // namespace urine::async

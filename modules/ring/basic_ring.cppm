@@ -316,14 +316,14 @@ class basic_ring {
   /// again (a nested reap sees only what this walk has not reached) or that admits new work
   /// against the room the completion freed. Returns how many `fn` saw.
   template <class Fn>
-  inline unsigned consume_each_cqe(Fn&& fn) noexcept(
+  [[gnu::always_inline]] inline unsigned consume_each_cqe(Fn&& fn) noexcept(
       noexcept(fn(std::declval<completion_type>()))) {
     const std::uint32_t ready = ready_or_flush();
     if (ready == 0) return 0;
     // Compared by signed distance: a nested reap may move the head past `end`.
     const std::uint32_t end = cq_.head + ready;
     unsigned count = 0;
-    while (static_cast<std::int32_t>(end - cq_.head) > 0) {
+    while (static_cast<std::int32_t>(cq_.head - end) < 0) {
       const cqe_type* e = &cq_.cqes[cq_.head & cq_.mask];
       alignas(copied_cqe_type) std::byte copy[sizeof(copied_cqe_type)];
       if constexpr (cqe_policy::mixed) {
