@@ -197,8 +197,11 @@ class runtime {
     h.promise().start.handle = h;
     ready_.push(&h.promise().start);
     while (!h.done()) {
-      run_ready();
-      if (h.done()) break;
+      // Most rounds have nothing queued: completions resume their waiters from the reap.
+      if (!ready_.empty()) {
+        run_ready();
+        if (h.done()) break;
+      }
       drive(ready_.empty());
     }
     return task<T>::take_result(h);
@@ -372,23 +375,26 @@ class runtime {
   /// Submit, wait for at least one completion when `block` (and nothing else is runnable), and
   /// dispatch what arrived.
   void drive(bool block) {
-    std::expected<unsigned, std::error_code> r;
-    if (block)
-      r = ring_.submit_and_wait(1);
-    else if constexpr (Ring::is_deferred)
-      r = submit_then_get_events();
-    else
-      r = ring_.submit();
-    if (!r && r.error() != std::errc::interrupted &&
-        r.error() != std::errc::device_or_resource_busy &&
-        r.error() != std::errc::resource_unavailable_try_again)
-      throw std::system_error(r.error(), "urine::async::runtime: io_uring_enter");
+    const auto r = block ? ring_.submit_and_wait(1) : submit_without_waiting();
+    if (!r) [[unlikely]]
+      check_enter(r.error());
     reap<detail::delivery::resume>();
   }
 
-  std::expected<unsigned, std::error_code> submit_then_get_events() {
-    if (auto s = ring_.submit(); !s) return s;
-    return ring_.get_events();
+  std::expected<unsigned, std::error_code> submit_without_waiting() {
+    if constexpr (Ring::is_deferred) {
+      if (auto s = ring_.submit(); !s) return s;
+      return ring_.get_events();
+    } else {
+      return ring_.submit();
+    }
+  }
+
+  /// An enter that failed for another reason than a signal or a full CQ is the ring's end.
+  [[gnu::noinline]] static void check_enter(std::error_code e) {
+    if (e != std::errc::interrupted && e != std::errc::device_or_resource_busy &&
+        e != std::errc::resource_unavailable_try_again)
+      throw std::system_error(e, "urine::async::runtime: io_uring_enter");
   }
 
   /// Dispatch every ready completion, then admit parked operations. Resuming a waiter from the
