@@ -620,7 +620,10 @@ class runtime {
 
 /// Await one typed operation. Its state (the operation, the completion header, the result) lives
 /// where the awaiter lives: in the awaiting frame. Nothing happens until it is awaited; the SQE
-/// is prepared in await_suspend, with the header's address and a fresh generation as user data.
+/// is prepared in await_suspend, with the header's address as user data (and, where it can be
+/// cancelled, a fresh generation). Without a stop token, outside a combinator, on a ring without
+/// big CQEs, it is a single operation: its completion is stored and its waiter resumed by the
+/// reaping walk itself, with nothing paid for cancellation.
 ///
 /// With a stop token, a stop request cancels it (ASYNC_CANCEL by user data, sent with the next
 /// submit; from another thread, posted to the owning ring). The frame still resumes only on the
@@ -777,8 +780,6 @@ class operation : private detail::operation_header {
     }
   }
 
-  static const detail::operation_hooks hooks_table;
-
   static void push_parked(detail::operation_header* h) noexcept {
     auto* self = static_cast<operation*>(h);
     if constexpr (may_be_single) {
@@ -810,6 +811,9 @@ class operation : private detail::operation_header {
     return h->pending == 0;
   }
 
+  /// The hooks every object of this type points at.
+  static constexpr detail::operation_hooks hooks_table{&take_cqe, &push_parked};
+
   struct stopper {
     operation* self;
     void operator()() const noexcept { self->rt_->cancel_from_any_thread(*self); }
@@ -839,9 +843,5 @@ class operation : private detail::operation_header {
                                            detail::no_stop_link> stop_;
   bool cancellable_ = false;
 };
-
-template <class Runtime, class Op, bool Stoppable>
-const detail::operation_hooks operation<Runtime, Op, Stoppable>::hooks_table{&take_cqe,
-                                                                             &push_parked};
 
 }  // namespace urine::async

@@ -150,7 +150,6 @@ class sequence : private detail::operation_header {
       rt_->complete_locally(*this, -EBADF);
     }
   }
-  static const detail::operation_hooks hooks_table;
 
   static void push_parked(detail::operation_header* h) noexcept {
     static_cast<sequence*>(h)->push_now();
@@ -187,6 +186,9 @@ class sequence : private detail::operation_header {
     if (self->closing_ && !last) return false;
     return std::exchange(self->waiting_, false);
   }
+
+  /// The hooks every object of this type points at.
+  static constexpr detail::operation_hooks hooks_table{&take_cqe, &push_parked};
 
   static constexpr bool is_stream() noexcept {
     return Op::code == opcode::recv || Op::code == opcode::recvmsg ||
@@ -243,8 +245,5 @@ template <class Runtime>
       rt, detail::sleep_op{
               .at = to_timespec(period), .flags = timeout_flags::multishot, .count = count});
 }
-
-template <class Runtime, class Op, std::size_t Capacity>
-const detail::operation_hooks sequence<Runtime, Op, Capacity>::hooks_table{&take_cqe, &push_parked};
 
 }  // namespace urine::async
