@@ -402,7 +402,7 @@ class runtime {
   /// frees are free in the kernel's eyes too, and a reap nested in the resumed code starts after
   /// it.
   template <detail::delivery D>
-  inline void reap() noexcept {
+  [[gnu::always_inline]] inline void reap() noexcept {
     if (ring_.cq_has_overflow()) [[unlikely]]
       ++overflow_events_;
     const auto each = [this](const typename Ring::completion_type& c) noexcept { dispatch<D>(c); };
