@@ -375,9 +375,12 @@ class runtime {
   /// Submit, wait for at least one completion when `block` (and nothing else is runnable), and
   /// dispatch what arrived.
   void drive(bool block) {
-    const auto r = block ? ring_.submit_and_wait(1) : submit_without_waiting();
-    if (!r) [[unlikely]]
+    if (block) {
+      if (const auto r = ring_.submit_and_wait(1); !r) [[unlikely]]
+        check_enter(r.error());
+    } else if (const auto r = submit_without_waiting(); !r) [[unlikely]] {
       check_enter(r.error());
+    }
     reap<detail::delivery::resume>();
   }
 
