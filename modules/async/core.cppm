@@ -64,10 +64,12 @@ export namespace urine::async::detail {
 /// is called instead of resuming `handle`: combinators learn of a child's end that way, and it
 /// returns the coroutine to run next (the parent once every child has ended, else a no-op).
 struct ready_node {
-  ready_node* next = nullptr;
+  // `next` and `context` are written before they are read (by a queue's push, a post, the
+  // combinator that sets notify), so an awaiter built per operation does not clear them.
+  ready_node* next;
   std::coroutine_handle<> handle;
   std::coroutine_handle<> (*notify)(ready_node*) noexcept = nullptr;
-  void* context = nullptr;  ///< for notify: the combinator
+  void* context;  ///< for notify: the combinator
 
   inline void run() noexcept {
     if (notify != nullptr)
@@ -127,16 +129,18 @@ struct cqe_data {
 // A user data is the address of an operation header (8-byte aligned: three low bits free for a
 // tag) with a 16-bit generation in the top bits, which user-space addresses never use. A cancel
 // matches the whole value, so a cancel that arrives after its operation ended cannot hit a new
-// operation that reuses the address: the generation differs.
+// operation that reuses the address: the generation differs. An operation nobody can cancel
+// (tag::single) needs no generation: its tag alone differs from every cancel's target.
 
 enum class tag : std::uint64_t {
-  operation = 0,      ///< the operation's own CQE
-  link_timer = 1,     ///< the LINK_TIMEOUT bounding the operation
-  posted = 2,         ///< a MSG_RING post from another ring: the address is a ready_node
-  ignored = 3,        ///< a CQE nobody waits for (a cancel request's own result)
+  single = 0,      ///< a plain one-shot operation: its CQE goes into the header, its waiter resumes
+  link_timer = 1,  ///< the LINK_TIMEOUT bounding the operation
+  posted = 2,      ///< a MSG_RING post from another ring: the address is a ready_node
+  ignored = 3,     ///< a CQE nobody waits for (a cancel request's own result)
   remote_cancel = 4,  ///< another thread asks to cancel the operation with this user data
   posted_spawn = 5,   ///< a MSG_RING post of a task to adopt: the address is its start node
   post_failed = 6,    ///< this ring's MSG_RING could not post: the address is its post_request
+  operation = 7,      ///< an operation with a hook: timed, cancellable, multishot, big CQEs
 };
 
 /// A post to another ring: the user data its completion there carries, and that ring's fd. Lives
@@ -186,13 +190,26 @@ enum class op_state : std::uint8_t {
   done,       ///< every CQE it expects has arrived
 };
 
+struct operation_header;
+
+/// What the runtime calls on an operation: one table per operation type, one pointer per object.
+struct operation_hooks {
+  /// Take one CQE (of this operation, or of its link timer); true when the waiter should run.
+  bool (*on_cqe)(operation_header*, tag, const cqe_data&) noexcept;
+  /// Push the SQE(s) now: room in the CQ budget and the SQ is the runtime's business.
+  void (*push)(operation_header*) noexcept;
+};
+
 /// The part of an awaitable operation the runtime sees: what a CQE's user data points at.
 struct operation_header : ready_node {
-  /// Take one CQE (of this operation, or of its link timer); true when the waiter should run.
-  bool (*on_cqe)(operation_header*, tag, const cqe_data&) noexcept = nullptr;
-  /// Push the SQE(s) now: room in the CQ budget and the SQ is the runtime's business.
-  void (*push)(operation_header*) noexcept = nullptr;
-  std::uint64_t user_data = 0;  ///< as submitted: address, generation (written by the owner)
+  const operation_hooks* hooks = nullptr;
+  /// As submitted: address, generation (written by the owner). Read before it is written only by
+  /// a stop request from another thread, so stoppable operations (and sequences) clear it first.
+  std::uint64_t user_data;
+  // The result of its last CQE (tag::single, operation) and that CQE's flags: written when the
+  // CQE arrives (or the operation completes without the kernel), read only after that.
+  std::int32_t res;
+  std::uint32_t res_flags;
   op_state state = op_state::idle;
   std::uint8_t slots = 1;     ///< CQ slots to reserve: its CQEs, and one for a cancel request
   std::uint8_t reserved = 0;  ///< CQ slots it still holds in the runtime's budget

@@ -77,6 +77,13 @@ template <class Op>
     return false;
 }
 
+/// What the reaping of a completion does with a waiter it makes runnable.
+enum class delivery {
+  resume,  ///< resume it now (the run loop: its CQE is already consumed)
+  queue,   ///< queue it for the run loop (a reap from inside a running coroutine)
+  drop,    ///< nothing (shutdown: no coroutine resumes)
+};
+
 /// Post `r` from a thread without a ring to post with (see messenger). False when it never got
 /// through, after saying why on stderr.
 inline bool send_ringless(const post_request& r) noexcept {
@@ -157,6 +164,7 @@ class runtime {
     // Room for CQEs no budget counts: posts from other rings and remote cancel requests.
     const unsigned margin = cq / 8 > 0 ? cq / 8 : 1;
     budget_ = cq > margin + max_slots ? cq - margin : max_slots;
+    admit_limit_ = budget_;
   }
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
@@ -183,8 +191,11 @@ class runtime {
     h.promise().start.handle = h;
     ready_.push(&h.promise().start);
     while (!h.done()) {
-      run_ready();
-      if (h.done()) break;
+      // Most rounds have nothing queued: completions resume their waiters from the reap.
+      if (!ready_.empty()) {
+        run_ready();
+        if (h.done()) break;
+      }
       drive(ready_.empty());
     }
     return task<T>::take_result(h);
@@ -233,16 +244,27 @@ class runtime {
 
   /// Reserve the CQ slots of `h`, or park it until there is room. True when it may push now.
   [[nodiscard, gnu::always_inline]] inline bool admit(detail::operation_header& h) noexcept {
-    if (parked_.empty() && in_flight_ + h.slots <= budget_) [[likely]] {
-      in_flight_ += h.slots;
+    if (take_slots(h.slots)) [[likely]] {
       h.reserved = h.slots;
       h.state = detail::op_state::in_flight;
       return true;
     }
+    park(h);
+    return false;
+  }
+  /// The first half of admit(): reserve `n` CQ slots if there is room and nothing is parked.
+  [[nodiscard, gnu::always_inline]] inline bool take_slots(unsigned n) noexcept {
+    if (in_flight_ + n > admit_limit_) [[unlikely]]
+      return false;
+    in_flight_ += n;
+    return true;
+  }
+  /// The second: queue `h` until unpark() finds room for it.
+  inline void park(detail::operation_header& h) noexcept {
     h.state = detail::op_state::parked;
     parked_.push(&h);
+    admit_limit_ = 0;  // in order: nothing passes a parked operation
     ++parked_total_;
-    return false;
   }
 
   /// A user data for `h` (a new generation) with tag `t`, recorded in `h` for cancellation.
@@ -315,7 +337,7 @@ class runtime {
   inline void complete_locally(detail::operation_header& h, int res) noexcept {
     h.pending = 0;
     h.state = detail::op_state::done;
-    (void)h.on_cqe(&h, detail::tag::operation, detail::cqe_data{res, 0, nullptr});
+    (void)h.hooks->on_cqe(&h, detail::tag::operation, detail::cqe_data{res, 0, nullptr});
     ready_.push(&h);
   }
 
@@ -346,41 +368,95 @@ class runtime {
   /// Submit, wait for at least one completion when `block` (and nothing else is runnable), and
   /// dispatch what arrived.
   void drive(bool block) {
-    std::expected<unsigned, std::error_code> r;
-    if (block)
-      r = ring_.submit_and_wait(1);
-    else if constexpr (Ring::is_deferred)
-      r = submit_then_get_events();
-    else
-      r = ring_.submit();
-    if (!r && r.error() != std::errc::interrupted &&
-        r.error() != std::errc::device_or_resource_busy &&
-        r.error() != std::errc::resource_unavailable_try_again)
-      throw std::system_error(r.error(), "urine::async::runtime: io_uring_enter");
-    reap();
+    if (block) {
+      if (const auto r = ring_.submit_and_wait(1); !r) [[unlikely]]
+        check_enter(r.error());
+    } else if (const auto r = submit_without_waiting(); !r) [[unlikely]] {
+      check_enter(r.error());
+    }
+    reap<detail::delivery::resume>();
   }
 
-  std::expected<unsigned, std::error_code> submit_then_get_events() {
-    if (auto s = ring_.submit(); !s) return s;
-    return ring_.get_events();
+  std::expected<unsigned, std::error_code> submit_without_waiting() {
+    if constexpr (Ring::is_deferred) {
+      if (auto s = ring_.submit(); !s) return s;
+      return ring_.get_events();
+    } else {
+      return ring_.submit();
+    }
   }
 
-  /// Dispatch every ready completion, then give the slots back and admit parked operations.
-  inline void reap() noexcept {
+  /// An enter that failed for another reason than a signal or a full CQ is the ring's end.
+  [[gnu::noinline]] static void check_enter(std::error_code e) {
+    if (e != std::errc::interrupted && e != std::errc::device_or_resource_busy &&
+        e != std::errc::resource_unavailable_try_again)
+      throw std::system_error(e, "urine::async::runtime: io_uring_enter");
+  }
+
+  /// Dispatch every ready completion, then admit parked operations. Resuming a waiter from the
+  /// walk is safe because each completion is consumed before it is dispatched: the slots it
+  /// frees are free in the kernel's eyes too, and a reap nested in the resumed code starts after
+  /// it.
+  template <detail::delivery D>
+  [[gnu::always_inline]] inline void reap() noexcept {
     if (ring_.cq_has_overflow()) [[unlikely]]
       ++overflow_events_;
-    ring_.for_each_cqe([this](const typename Ring::completion_type& c) noexcept { dispatch(c); });
+    const auto each = [this](const typename Ring::completion_type& c) noexcept { dispatch<D>(c); };
+    if constexpr (D == detail::delivery::resume)
+      ring_.consume_each_cqe(each);
+    else
+      ring_.for_each_cqe(each);
     if (!parked_.empty()) [[unlikely]]
       unpark();
   }
 
+  /// The waiter `n` may run.
+  template <detail::delivery D>
+  inline void deliver(detail::ready_node& n) noexcept {
+    if constexpr (D == detail::delivery::resume)
+      n.run();
+    else if constexpr (D == detail::delivery::queue)
+      ready_.push(&n);
+  }
+
+  template <detail::delivery D>
   [[gnu::always_inline]] inline void dispatch(const typename Ring::completion_type& c) noexcept {
     const std::uint64_t ud = c.user_data().value();
+    if (detail::tag_of(ud) == detail::tag::single) [[likely]] {
+      // One CQE, one slot, no hook: the result goes into the header and the waiter (never a
+      // combinator's child: children are cancellable) resumes.
+      // No tag bits and no generation: the user data is the address itself.
+      auto* h = reinterpret_cast<detail::operation_header*>(static_cast<std::uintptr_t>(ud));
+      h->res = c.result();
+      h->res_flags = static_cast<std::uint32_t>(c.flags());
+      if (c.more()) [[unlikely]]
+        return;  // a multishot request awaited as one operation resumes on its last CQE
+      --in_flight_;
+      if constexpr (D == detail::delivery::resume) {
+        // It runs now, and its await_resume marks it idle: nothing can look at it in between.
+        h->handle.resume();
+      } else {
+        h->state = detail::op_state::done;  // what a frame destroyed before it runs goes by
+        deliver<D>(*h);
+      }
+      return;
+    }
+    dispatch_tagged<D>(ud, c.result(), static_cast<std::uint32_t>(c.flags()),
+                       detail::extra_of<typename Ring::completion_type, Ring::has_big_cqes,
+                                        Ring::config::cqe_layout::mixed>(c));
+  }
+
+  /// Every completion but a single operation's. Its parts come in registers, so the completion
+  /// need not live in memory (on big-CQE rings its extra bytes do).
+  template <detail::delivery D>
+  [[gnu::noinline]] void dispatch_tagged(std::uint64_t ud, std::int32_t res, std::uint32_t flags,
+                                         const std::uint64_t* extra) noexcept {
     switch (detail::tag_of(ud)) {
       case detail::tag::operation:
       case detail::tag::link_timer: {
         auto* h = detail::address_of<detail::operation_header>(ud);
-        const bool last = detail::tag_of(ud) == detail::tag::link_timer || !c.more();
+        const bool last = detail::tag_of(ud) == detail::tag::link_timer ||
+                          !any(cqe_flags(flags), cqe_flags::more);
         if (last) {
           if (--h->pending == 0) {
             // Done: every slot it still holds goes back, a cancel slot it never used included.
@@ -392,15 +468,12 @@ class runtime {
             --in_flight_;
           }
         }
-        const detail::cqe_data d{
-            c.result(), static_cast<std::uint32_t>(c.flags()),
-            detail::extra_of<typename Ring::completion_type, Ring::has_big_cqes,
-                             Ring::config::cqe_layout::mixed>(c)};
-        if (h->on_cqe(h, detail::tag_of(ud), d)) ready_.push(h);
+        const detail::cqe_data d{res, flags, extra};
+        if (h->hooks->on_cqe(h, detail::tag_of(ud), d)) deliver<D>(*h);
         break;
       }
       case detail::tag::posted:
-        ready_.push(detail::receive_post(detail::address_of<detail::ready_node>(ud)));
+        deliver<D>(*detail::receive_post(detail::address_of<detail::ready_node>(ud)));
         break;
       case detail::tag::posted_spawn: {
         auto* n = detail::receive_post(detail::address_of<detail::ready_node>(ud));
@@ -418,9 +491,10 @@ class runtime {
       case detail::tag::remote_cancel:
         // Only the user data is used: the operation may be gone, and then nothing matches.
         ++in_flight_;
-        send_cancel(ud & ~detail::tag_mask);
+        send_cancel((ud & ~detail::tag_mask) | static_cast<std::uint64_t>(detail::tag::operation));
         break;
       case detail::tag::ignored:
+      case detail::tag::single:  // handled by dispatch
       default:
         --in_flight_;
         break;
@@ -429,6 +503,7 @@ class runtime {
 
   /// Admit parked operations while there is room, in order.
   [[gnu::noinline]] void unpark() noexcept {
+    admit_limit_ = budget_;
     while (!parked_.empty()) {
       auto* h = static_cast<detail::operation_header*>(parked_.front());
       if (h->cancel_requested) {
@@ -436,12 +511,15 @@ class runtime {
         complete_locally(*h, -ECANCELED);
         continue;
       }
-      if (in_flight_ + h->slots > budget_) return;
+      if (in_flight_ + h->slots > budget_) {
+        admit_limit_ = 0;
+        return;
+      }
       (void)parked_.pop();
       in_flight_ += h->slots;
       h->reserved = h->slots;
       h->state = detail::op_state::in_flight;
-      h->push(h);
+      h->hooks->push(h);
     }
   }
 
@@ -485,7 +563,7 @@ class runtime {
         if (ring_.sq_space_left() < n) (void)ring_.wait_for_sq_space();
       }
       if (ring_.sq_space_left() >= n) return true;
-      if (!r) reap();  // the kernel wants completions consumed first
+      if (!r) reap<detail::delivery::queue>();  // the kernel wants completions consumed first
     }
     return false;
   }
@@ -506,7 +584,9 @@ class runtime {
       if (!r && r.error() != std::errc::interrupted &&
           r.error() != std::errc::device_or_resource_busy)
         break;
-      ring_.for_each_cqe([this](const typename Ring::completion_type& c) noexcept { dispatch(c); });
+      ring_.for_each_cqe([this](const typename Ring::completion_type& c) noexcept {
+        dispatch<detail::delivery::drop>(c);
+      });
       forget_parked();
     }
     ready_.clear();
@@ -516,6 +596,7 @@ class runtime {
   void forget_parked() noexcept {
     while (!parked_.empty())
       static_cast<detail::operation_header*>(parked_.pop())->state = detail::op_state::idle;
+    admit_limit_ = budget_;
   }
 
   Ring ring_;
@@ -524,6 +605,9 @@ class runtime {
   scope root_;
   unsigned in_flight_ = 0;
   unsigned budget_ = 0;
+  /// What admit() compares against: the budget, or 0 while operations are parked (they go
+  /// first). One comparison on the fast path instead of two.
+  unsigned admit_limit_ = 0;
   std::uint16_t generation_ = 0;
   std::uint64_t overflow_events_ = 0;
   std::uint64_t parked_total_ = 0;
@@ -532,7 +616,10 @@ class runtime {
 
 /// Await one typed operation. Its state (the operation, the completion header, the result) lives
 /// where the awaiter lives: in the awaiting frame. Nothing happens until it is awaited; the SQE
-/// is prepared in await_suspend, with the header's address and a fresh generation as user data.
+/// is prepared in await_suspend, with the header's address as user data (and, where it can be
+/// cancelled, a fresh generation). Without a stop token, outside a combinator, on a ring without
+/// big CQEs, it is a single operation: its completion is stored and its waiter resumed by the
+/// reaping walk itself, with nothing paid for cancellation.
 ///
 /// With a stop token, a stop request cancels it (ASYNC_CANCEL by user data, sent with the next
 /// submit; from another thread, posted to the owning ring). The frame still resumes only on the
@@ -548,28 +635,29 @@ class operation : private detail::operation_header {
   inline operation(Runtime& rt, Op op) noexcept
     requires(!Stoppable)
       : rt_(&rt), op_(std::move(op)) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
+    hooks = &hooks_table;
   }
   inline operation(Runtime& rt, Op op, std::stop_token token) noexcept
     requires Stoppable
       : rt_(&rt), op_(std::move(op)) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
+    hooks = &hooks_table;
+    user_data = 0;
     stop_.token = std::move(token);
   }
   /// Movable until started (combinators take their children by value).
   inline operation(operation&& o) noexcept : rt_(o.rt_), op_(std::move(o.op_)) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
-    if constexpr (Stoppable) stop_.token = std::move(o.stop_.token);
+    hooks = &hooks_table;
+    if constexpr (Stoppable) {
+      user_data = 0;
+      stop_.token = std::move(o.stop_.token);
+    }
   }
   operation& operator=(operation&&) = delete;
   inline ~operation() {
     detail::abort_if_in_flight(*this);
     // A result nobody took (the frame is destroyed by the runtime's shutdown).
-    if (state == detail::op_state::done && result_.has_value() && detail::is_plain_descriptor(op_))
-      ::close(result_.value());
+    if (state == detail::op_state::done && res >= 0 && detail::is_plain_descriptor(op_))
+      ::close(res);
   }
 
   inline bool await_ready() const noexcept { return false; }
@@ -577,11 +665,7 @@ class operation : private detail::operation_header {
     handle = h;
     return begin();
   }
-  inline result_type await_resume() noexcept {
-    if constexpr (Stoppable) stop_.callback.reset();
-    state = detail::op_state::idle;
-    return result_;
-  }
+  inline result_type await_resume() noexcept { return take_result(); }
 
   // ---- the child protocol of combinators -------------------------------------------------------
 
@@ -599,7 +683,9 @@ class operation : private detail::operation_header {
   [[nodiscard]] inline result_type take_result() noexcept {
     if constexpr (Stoppable) stop_.callback.reset();
     state = detail::op_state::idle;
-    return result_;
+    result_type r(res, res_flags);
+    if constexpr (has_extra) r.set_extra(extra_);
+    return r;
   }
   [[nodiscard]] inline detail::ready_node* node() noexcept { return this; }
 
@@ -610,6 +696,12 @@ class operation : private detail::operation_header {
  private:
   /// CQEs beyond the operation's own: a link timer's.
   static constexpr std::uint8_t extra_cqes = detail::is_timed<Op> ? 1 : 0;
+  /// Whether the ring's CQEs carry 16 extra bytes for the result.
+  static constexpr bool has_extra = !std::is_same_v<typename Runtime::extra_type, no_extra>;
+  /// Whether the operation can go as tag::single: one CQE, nothing to copy beside the result,
+  /// and no way to be cancelled (neither a stop token nor a combinator asks) — so no hook, no
+  /// generation and no cancel slot.
+  static constexpr bool may_be_single = !Stoppable && !detail::is_timed<Op> && !has_extra;
 
   /// Push the SQE(s); the slots are reserved.
   [[gnu::always_inline]] inline void push_now() noexcept {
@@ -620,7 +712,8 @@ class operation : private detail::operation_header {
         const std::uint64_t ud = rt_->tag_next(*this);
         pushed = rt_->push(op_.op, ud, sqe_options{.flags = sqe_flags::io_link}) &&
                  rt_->push(ops::link_timeout{.after = &op_.after},
-                           ud | static_cast<std::uint64_t>(detail::tag::link_timer));
+                           (ud & ~detail::tag_mask) |
+                               static_cast<std::uint64_t>(detail::tag::link_timer));
       }
     } else {
       pushed = rt_->push(op_, rt_->tag_next(*this));
@@ -636,11 +729,29 @@ class operation : private detail::operation_header {
   }
 
   [[gnu::always_inline]] inline bool begin() noexcept {
+    if constexpr (may_be_single) {
+      if (!cancellable_) [[likely]] {
+        // All four fields in one go (the compiler joins the stores): one slot, one CQE.
+        if (rt_->take_slots(1)) [[likely]] {
+          state = detail::op_state::in_flight;
+          slots = 1;
+          reserved = 1;
+          pending = 1;
+          push_single();
+        } else {
+          slots = 1;
+          pending = 1;
+          rt_->park(*this);
+        }
+        return true;
+      }
+    }
     const bool stoppable = stop_possible();
     if constexpr (Stoppable) {
       if (stoppable && stop_.token.stop_requested()) [[unlikely]] {
         state = detail::op_state::done;
-        result_ = result_type(-ECANCELED, 0);
+        res = -ECANCELED;
+        res_flags = 0;
         return false;
       }
     }
@@ -657,30 +768,47 @@ class operation : private detail::operation_header {
     return true;
   }
 
+  /// Push the SQE of a single operation; its slot is reserved.
+  [[gnu::always_inline]] inline void push_single() noexcept {
+    if (!rt_->push(op_, detail::encode(this, 0, detail::tag::single))) [[unlikely]] {
+      rt_->release(*this);
+      rt_->complete_locally(*this, -EBADF);
+    }
+  }
+
   static void push_parked(detail::operation_header* h) noexcept {
-    static_cast<operation*>(h)->push_now();
+    auto* self = static_cast<operation*>(h);
+    if constexpr (may_be_single) {
+      if (!self->cancellable_) return self->push_single();
+    }
+    self->push_now();
   }
 
   static bool take_cqe(detail::operation_header* h, detail::tag t,
                        const detail::cqe_data& d) noexcept {
     auto* self = static_cast<operation*>(h);
     if (t == detail::tag::operation) {
-      self->result_ = result_type(d.res, d.flags);
-      if constexpr (!std::is_same_v<typename Runtime::extra_type, no_extra>) {
-        big_extra e;
-        if (d.extra != nullptr) std::memcpy(e.words, d.extra, sizeof e.words);
-        self->result_.set_extra(e);
+      h->res = d.res;
+      h->res_flags = d.flags;
+      if constexpr (has_extra) {
+        self->extra_ = {};
+        if (d.extra != nullptr) std::memcpy(self->extra_.words, d.extra, sizeof self->extra_.words);
       }
-    } else {
+    } else if constexpr (detail::is_timed<Op>) {
       self->timer_result_ = d.res;
     }
     if constexpr (detail::is_timed<Op>) {
       // The timer fired and cancelled the operation: say so as ETIME.
-      if (h->pending == 0 && self->timer_result_ == -ETIME && self->result_.raw() == -ECANCELED)
-        self->result_ = result_type(-ETIME, 0);
+      if (h->pending == 0 && self->timer_result_ == -ETIME && h->res == -ECANCELED) {
+        h->res = -ETIME;
+        h->res_flags = 0;
+      }
     }
     return h->pending == 0;
   }
+
+  /// The hooks every object of this type points at.
+  static constexpr detail::operation_hooks hooks_table{&take_cqe, &push_parked};
 
   struct stopper {
     operation* self;
@@ -701,8 +829,10 @@ class operation : private detail::operation_header {
   }
 
  protected:
-  std::int32_t timer_result_ = 0;
-  result_type result_{};
+  /// The link timer's result (timed operations only).
+  [[no_unique_address]] std::conditional_t<detail::is_timed<Op>, std::int32_t, no_extra>
+      timer_result_{};
+  [[no_unique_address]] typename Runtime::extra_type extra_{};
 
  private:
   [[no_unique_address]] std::conditional_t<Stoppable, detail::stop_link<stopper>,

@@ -50,8 +50,8 @@ class sequence : private detail::operation_header {
 
   inline sequence(Runtime& rt, Op op, sequence_options options = {}) noexcept
       : rt_(&rt), op_(std::move(op)), options_(options) {
-    on_cqe = &take_cqe;
-    push = &push_parked;
+    hooks = &hooks_table;
+    user_data = 0;
   }
   sequence(const sequence&) = delete;
   sequence& operator=(const sequence&) = delete;
@@ -150,6 +150,7 @@ class sequence : private detail::operation_header {
       rt_->complete_locally(*this, -EBADF);
     }
   }
+
   static void push_parked(detail::operation_header* h) noexcept {
     static_cast<sequence*>(h)->push_now();
   }
@@ -185,6 +186,9 @@ class sequence : private detail::operation_header {
     if (self->closing_ && !last) return false;
     return std::exchange(self->waiting_, false);
   }
+
+  /// The hooks every object of this type points at.
+  static constexpr detail::operation_hooks hooks_table{&take_cqe, &push_parked};
 
   static constexpr bool is_stream() noexcept {
     return Op::code == opcode::recv || Op::code == opcode::recvmsg ||

@@ -9,6 +9,7 @@ module;
 #include <cstdint>
 #include <cstring>
 #include <expected>
+#include <new>
 #include <span>
 #include <system_error>
 #include <type_traits>
@@ -310,6 +311,39 @@ class basic_ring {
     return reap(~0u, fn);
   }
 
+  /// Call `fn(completion)` for every ready completion, each consumed (the head published) before
+  /// `fn` sees it, as a copy detached from its slot. So `fn` may run code that reaps this ring
+  /// again (a nested reap sees only what this walk has not reached) or that admits new work
+  /// against the room the completion freed. Returns how many `fn` saw.
+  template <class Fn>
+  [[gnu::always_inline]] inline unsigned consume_each_cqe(Fn&& fn) noexcept(
+      noexcept(fn(std::declval<completion_type>()))) {
+    const std::uint32_t ready = ready_or_flush();
+    if (ready == 0) return 0;
+    // Compared by signed distance: a nested reap may move the head past `end`.
+    const std::uint32_t end = cq_.head + ready;
+    unsigned count = 0;
+    while (static_cast<std::int32_t>(cq_.head - end) < 0) {
+      const cqe_type* e = &cq_.cqes[cq_.head & cq_.mask];
+      alignas(copied_cqe_type) std::byte copy[sizeof(copied_cqe_type)];
+      if constexpr (cqe_policy::mixed) {
+        if (e->flags & bits(cqe_flags::skip)) {
+          advance_slots(1);
+          continue;
+        }
+        if ((e->flags & bits(cqe_flags::big)) && end - cq_.head < 2) break;  // half of one
+        std::memcpy(copy, e, entry_size(completion_type(e)));
+        advance_slots(retire(e));
+      } else {
+        std::memcpy(copy, e, sizeof(cqe_type));
+        advance_slots(1);
+      }
+      fn(completion_type(std::launder(reinterpret_cast<const cqe_type*>(copy))));
+      ++count;
+    }
+    return count;
+  }
+
   /// Copy up to out.size() ready completions out of the ring and consume them.
   inline unsigned copy_cqes(std::span<copied_cqe_type> out) noexcept {
     copied_cqe_type* to = out.data();
@@ -604,14 +638,9 @@ class basic_ring {
   template <class Fn>
   inline unsigned reap(std::uint32_t max,
                        Fn&& fn) noexcept(noexcept(fn(std::declval<completion_type>()))) {
-    std::uint32_t ready = cq_slots_ready();
+    const std::uint32_t ready = ready_or_flush();
     // An empty ring returns here, so the walk below starts without a test of its own.
-    if (ready == 0) {
-      if (!needs_flush()) return 0;
-      (void)get_events();
-      ready = cq_slots_ready();
-      if (ready == 0) return 0;
-    }
+    if (ready == 0) return 0;
     std::uint32_t head = cq_.head;
     unsigned count = 0;
     if constexpr (cqe_policy::mixed) {
@@ -640,6 +669,14 @@ class basic_ring {
     cq_.head = head;
     order::publish(cq_.khead, head);
     return count;
+  }
+
+  /// Filled CQ slots; when there are none, overflowed completions (and IOPOLL's, and deferred
+  /// task work) are pulled in first, if the kernel holds any.
+  inline std::uint32_t ready_or_flush() noexcept {
+    if (const std::uint32_t ready = cq_slots_ready(); ready != 0 || !needs_flush()) return ready;
+    (void)get_events();
+    return cq_slots_ready();
   }
 
   inline void advance_slots(unsigned n) noexcept {
