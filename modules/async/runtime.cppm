@@ -506,7 +506,10 @@ class runtime {
     admit_limit_ = budget_;
     while (!parked_.empty()) {
       auto* h = static_cast<detail::operation_header*>(parked_.front());
-      if (h->cancel_requested) {
+      // Stopped while parked, on this thread or another: cancelled without reaching the kernel
+      // (submitted, it could still take data that another operation waits for).
+      if (h->cancel_requested || std::atomic_ref(h->remote_stop).load(std::memory_order_seq_cst)) {
+        h->cancel_requested = true;
         (void)parked_.pop();
         complete_locally(*h, -ECANCELED);
         continue;
