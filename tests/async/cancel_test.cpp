@@ -193,21 +193,25 @@ task<void> read_one(rt_type& rt, int fd) {
 }
 
 TEST_F(async_cancel, a_stop_from_another_thread_reaches_an_operation_still_waiting_for_room) {
-  // A CQ of 8: seven blocked reads take the whole budget, so the stoppable read waits in the
-  // queue when another thread requests the stop; it must be cancelled once it is submitted.
+  // A CQ of 8: blocked reads take all of the budget but one slot, so the stoppable read (three
+  // slots: itself, its timer, its cancel) waits in the queue when another thread requests the
+  // stop; it must be cancelled without taking a byte the reads wait for.
   rt_type rt(setup{.entries = 4, .cq_entries = 8});
   auto [in, out] = make_pipe();
   std::stop_source stop;
   std::jthread other;
   rt.run([](rt_type& rt, int in, int out, std::stop_source& stop,
             std::jthread& other) -> task<void> {
-    for (unsigned i = 0; i < rt.budget(); ++i) rt.spawn(read_one(rt, in));
-    (void)co_await rt.op(ops::nop{});  // one turn of the loop: the reads start and fill the budget
-    other = std::jthread([&stop, out] {
+    const unsigned reads = rt.budget() - 1;
+    for (unsigned i = 0; i < reads; ++i) rt.spawn(read_one(rt, in));
+    // The spawned reads start from the run queue: turns of the loop until all are in flight.
+    while (rt.in_flight() < reads) (void)co_await rt.op(ops::nop{});
+    other = std::jthread([&stop, out, reads] {
       std::this_thread::sleep_for(20ms);
       stop.request_stop();
-      const std::string bytes(16, 'x');
-      EXPECT_EQ(::write(out, bytes.data(), 7), 7);  // the seven reads complete, room appears
+      const std::string bytes(reads, 'x');
+      // The reads complete and room appears.
+      EXPECT_EQ(::write(out, bytes.data(), reads), static_cast<ssize_t>(reads));
     });
     char byte = 0;
     const std::uint64_t parked_before = rt.parked_total();
