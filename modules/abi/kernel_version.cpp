@@ -1,8 +1,10 @@
-// The running kernel's release (declared in opcodes.cppm): cold code, compiled once.
+// The running kernel's release, and kernel versions in words (declared in opcodes.cppm): cold
+// code, compiled once.
 module;
 #include <sys/utsname.h>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 module urine.abi;
 
 namespace urine {
@@ -12,6 +14,10 @@ kernel_version running_kernel() noexcept {
   unsigned major = 0, minor = 0;
   if (::uname(&u) != 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2) return {};
   return {static_cast<std::uint8_t>(major), static_cast<std::uint8_t>(minor)};
+}
+
+std::string to_string(kernel_version v) {
+  return std::to_string(v.major) + "." + std::to_string(v.minor);
 }
 
 }  // namespace urine

@@ -5,6 +5,7 @@ module;
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <string>
 #include <string_view>
 export module urine.abi:opcodes;
 
@@ -98,6 +99,8 @@ struct kernel_version {
 /// The running kernel's release as major.minor, read from uname(2) ({0, 0} when unreadable).
 /// Cold code: defined in kernel_version.cpp.
 [[nodiscard]] kernel_version running_kernel() noexcept;
+/// "6.13": a kernel version as messages print it.
+[[nodiscard]] std::string to_string(kernel_version v);
 
 enum class opcode : std::uint8_t {
 #define URINE_ENUMERATOR(op, NAME, since_major, since_minor, iopoll_column) op,

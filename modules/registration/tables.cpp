@@ -58,13 +58,10 @@ std::unexpected<error> refused(register_opcode op, int ret, std::string text) {
   const kernel_version running = running_kernel();
   if (ret != -EINVAL || running == kernel_version{} || !(running < needed))
     return fail(ret, std::move(text));
-  const auto version = [](kernel_version v) {
-    return std::to_string(v.major) + "." + std::to_string(v.minor);
-  };
   // What was asked stays (asked() never holds ": "); the explanation after it would mislead.
   text.resize(std::min(text.size(), text.find(": ")));
-  return fail(ret, std::move(text) + ": needs kernel " + version(needed) + " (this kernel is " +
-                       version(running) + ")");
+  return fail(ret, std::move(text) + ": needs kernel " + to_string(needed) + " (this kernel is " +
+                       to_string(running) + ")");
 }
 
 }  // namespace detail

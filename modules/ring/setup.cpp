@@ -41,14 +41,13 @@ std::string diagnose_refusal(setup_flags requested, const setup& s) {
         (k.known ? !any(k.setup, f.value) : running.major != 0 && running < f.since))
       unknown = unknown | f.value;
   if (unknown != setup_flags::none) {
-    std::string text = k.known ? "the running kernel does not support IORING_SETUP_"
-                               : "the running kernel (" + std::to_string(running.major) + "." +
-                                     std::to_string(running.minor) + ") predates IORING_SETUP_";
+    std::string text =
+        k.known ? "the running kernel does not support IORING_SETUP_"
+                : "the running kernel (" + to_string(running) + ") predates IORING_SETUP_";
     text += describe(unknown);
     for (const auto& f : setup_flag_table)
       if (any(unknown, f.value))
-        text += " (" + std::string(f.name) + " needs kernel " + std::to_string(f.since.major) +
-                "." + std::to_string(f.since.minor) + ")";
+        text += " (" + std::string(f.name) + " needs kernel " + to_string(f.since) + ")";
     return text;
   }
   if (has(requested, setup_flags::registered_fd_only) && !has(requested, setup_flags::no_mmap))

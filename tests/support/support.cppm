@@ -290,17 +290,12 @@ inline bool kernel_has(opcode op) {
   return ret >= 0 && i <= probe.header.last_op && (probe.ops[i].flags & op_supported) != 0;
 }
 
-/// "6.13": a kernel version as the reasons print it.
-inline std::string version_text(kernel_version v) {
-  return std::to_string(v.major) + "." + std::to_string(v.minor);
-}
-
 /// Empty when the kernel has `op`; otherwise the reason a test skips.
 inline std::string lacks(opcode op) {
   if (kernel_has(op)) return {};
   const auto& info = urine::info(op);
   return "kernel lacks IORING_OP_" + std::string(info.name) + " (since " +
-         version_text(info.since) + ")";
+         urine::to_string(info.since) + ")";
 }
 
 /// Whether a throwaway ring with `flags` is created.
@@ -345,14 +340,14 @@ inline std::string lacks(setup_flags flags) {
 /// opcode from a refused argument (both EINVAL), so the running kernel's version (uname) is
 /// compared with the opcode's first kernel, and the reason says which way it was found.
 inline std::string lacks(register_opcode op) {
-  const std::string what =
-      "kernel lacks IORING_" + std::string(name(op)) + " (since " + version_text(since(op)) + ")";
+  const std::string what = "kernel lacks IORING_" + std::string(name(op)) + " (since " +
+                           urine::to_string(since(op)) + ")";
   const kernel_support k = query_kernel_support();
   if (k.known)
     return static_cast<unsigned>(op) < k.register_opcodes ? std::string() : what + ", by QUERY";
   const kernel_version running = running_kernel();
   if (running == kernel_version{} || !(running < since(op))) return {};
-  return what + ", by version: this kernel is " + version_text(running);
+  return what + ", by version: this kernel is " + urine::to_string(running);
 }
 
 /// Empty when the running kernel is `needed` or newer; otherwise the reason a test skips, naming
@@ -360,8 +355,8 @@ inline std::string lacks(register_opcode op) {
 inline std::string predates(kernel_version needed, std::string_view what) {
   const kernel_version running = running_kernel();
   if (running == kernel_version{} || !(running < needed)) return {};
-  return std::string(what) + " needs kernel " + version_text(needed) + " (this kernel is " +
-         version_text(running) + ")";
+  return std::string(what) + " needs kernel " + urine::to_string(needed) + " (this kernel is " +
+         urine::to_string(running) + ")";
 }
 
 /// Empty when the kernel registers ring fds (IORING_REGISTER_RING_FDS, 5.18) — what the
