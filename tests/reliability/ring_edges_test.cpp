@@ -44,12 +44,7 @@ TYPED_TEST_SUITE(moved_from_ring, moved_from_rings);
 
 TYPED_TEST(moved_from_ring, refuses_everything_with_ebadf_and_finds_nothing) {
   using ring_type = TypeParam;
-  if (const auto reason = test::lacks(ring_type::config::flags); !reason.empty())
-    GTEST_SKIP() << reason;
-  if (ring_type::has_registered_fd) {
-    if (const auto reason = test::lacks_registered_ring_fds(); !reason.empty())
-      GTEST_SKIP() << reason;
-  }
+  if (const auto reason = test::lacks_ring<ring_type>(); !reason.empty()) GTEST_SKIP() << reason;
   auto a = make<ring_type>({.entries = 4});
   ASSERT_TRUE(a.push(ops::nop{}, 1));
   ring_type b = std::move(a);
