@@ -42,3 +42,6 @@ urine_add_echo_test(echo_server_stops_on_sigint_under_load
   "(set +e; ${echo_load} --port $port --connections 500 --seconds 5 > \"$out.load\" 2>&1; echo $? > \"$out.status\") &
    sleep 1; stop INT 2; wait;
    cat \"$out.load\"; test \"$(cat \"$out.status\")\" = 1")
+set(echo_server "$<TARGET_FILE:urine-echo-server> --threads 4")
+urine_add_echo_test(echo_load_four_runtimes_one_port
+  "load --connections 400 --seconds 2 --size 100")

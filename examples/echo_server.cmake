@@ -1,4 +1,5 @@
-# urine-echo-server: run under load by the tests in echo_load.cmake.
+# urine-echo-server: run under load by the tests in echo_load.cmake, with one runtime and with four
+# runtimes sharing the port (SO_REUSEPORT).
 urine_add_example(urine-echo-server echo_server.cpp)
 urine_add_example_test(echo_server_help "$<TARGET_FILE:urine-echo-server> --help | grep -q 'Usage: urine-echo-server'")
 urine_add_example_test(echo_server_bad_argument

@@ -1,287 +1,223 @@
-// urine-echo-server: a TCP echo server on 127.0.0.1 in one thread and one io_uring. One
-// multishot accept yields every connection; one multishot recv per connection fills buffers the
-// kernel takes from a provided-buffer ring; each buffer is sent back and returned to the ring
-// when its send is done. SIGINT/SIGTERM arrive through a signalfd read in the same ring: the
-// server stops accepting and receiving, finishes sending what it received, and exits 0.
+// urine-echo-server: a TCP echo server written with coroutines (urine.async). One multishot
+// accept is a sequence of connections; each connection is one task that awaits a receive into a
+// provided buffer, then the send of that buffer, before the buffer goes back. The ring is the
+// async layer's default, with deferred task work: completions are produced when the runtime waits,
+// not by interrupting it from the CPU that received the bytes (docs/network.md measures it). With
+// --threads N, N threads each run their own runtime (one ring per thread) with a listener of their
+// own on the same port (SO_REUSEPORT), and the kernel spreads connections over them. SIGINT/SIGTERM
+// stop every runtime: accepting ends, and each runtime's destructor cancels what is still in the
+// kernel.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
-
 #include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <coroutine>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <string_view>
-#include <system_error>
-#include <unordered_map>
-#include <utility>
+#include <thread>
 #include <vector>
 
 #include "server_setup.hpp"
 import urine;
 
 using namespace urine;
+using async::task;
 
 namespace {
 
-// 4096 buffers of 4 KiB: each connection usually holds one buffer while its echo is being sent,
-// so thousands of connections fit; when the ring runs dry a receive stops and is re-armed later.
 constexpr std::uint16_t group = 1;
 constexpr std::uint32_t buffer_count = 4096;
 constexpr std::uint32_t buffer_size = 4096;
 
-// One thread submits and reaps, so the kernel may defer its work on our requests until we wait
-// (SINGLE_ISSUER | DEFER_TASKRUN): received data is turned into completions in batches, inside the
-// io_uring_enter that waits, instead of interrupting the thread once per arrival. The ring's
-// descriptor is registered, which spares each io_uring_enter a descriptor lookup. Both cost
-// nothing to write; docs/network.md has the measurements behind this choice and those left out.
-using echo_ring = ring<defer_task_run<>, registered_ring_fd>;
+using runtime = async::runtime<>;
 
-enum class kind : std::uint64_t { accept = 1, recv, send, signal, cancel, deadline };
-std::uint64_t tag(kind k, int fd = 0) {
-  return static_cast<std::uint64_t>(k) << 32 | static_cast<std::uint32_t>(fd);
+/// A descriptor closed when the task that owns it ends (or its frame is destroyed).
+struct owned_fd {
+  int fd;
+  ~owned_fd() { ::close(fd); }
+};
+
+// One connection: each receive takes a buffer from the provided-buffer ring, which is sent back
+// whole and then released to the ring. One receive at a time is the flow control: a peer that
+// does not read its echoes stops being read from, and holds one buffer. (A multishot receive saves
+// the kernel about 5 % per message, bench/async_echo.cpp, but it goes on receiving while the echo
+// is being sent: a peer that sends without reading could fill every buffer, and the sequence would
+// need room for as many completions as the ring has buffers, per connection.)
+task<void> serve(runtime& rt, buffer_ring& buffers, int fd) {
+  owned_fd conn{fd};
+  for (;;) {
+    auto received = co_await rt.op(ops::recv{.file = fd, .into = buffer_group{group, buffer_size}});
+    if (!received) {
+      // Every buffer is out being echoed: they come back as sends complete.
+      if (received.error() == std::errc::no_buffer_space) {
+        (void)co_await async::sleep_for(rt, std::chrono::milliseconds(1));
+        continue;
+      }
+      co_return;  // a reset, or the runtime going away
+    }
+    auto data = buffers.take(received.raw(), received.flags());
+    if (!data || data->empty()) co_return;  // end of stream
+    for (std::size_t sent = 0; sent < data->size();) {
+      auto n = co_await rt.op(
+          ops::send{.file = fd,
+                    .from = const_buffer(data->data().data() + sent, data->size() - sent),
+                    .flags = msg_flags::nosignal});
+      if (!n) co_return;  // the peer went away
+      sent += static_cast<std::size_t>(*n);
+    }
+  }
 }
 
-struct connection {
-  std::deque<provided_buffer> queue;  // received and not yet sent back; the front is being sent
-  std::size_t front_sent = 0;
-  bool sending = false;
-  bool receiving = false;  // the multishot recv is armed
-  bool starved = false;    // the recv stopped because the buffer ring ran dry
-  bool peer_done = false;  // end of file or an error: close once everything is sent
-};
-
-class server {
- public:
-  server(echo_ring& r, buffer_ring& buffers, int listen_fd, int signal_fd)
-      : ring_(r), buffers_(buffers), listen_fd_(listen_fd), signal_fd_(signal_fd) {}
-
-  int run() {
-    push(ops::accept{.file = listen_fd_, .mode = accept_flags::multishot}, tag(kind::accept));
-    push(ops::read{signal_fd_, buffer(&signal_, sizeof signal_)}, tag(kind::signal));
-    while (!stopping_ || accepting_ || !connections_.empty()) {
-      if (auto s = ring_.submit_and_wait(1); !s && s.error() != std::errc::interrupted) {
-        std::fprintf(stderr, "urine-echo-server: io_uring_enter: %s\n",
-                     s.error().message().c_str());
-        return 1;
-      }
-      ring_.for_each_cqe([&](auto c) { handle(c); });
-      rearm_starved();
-    }
-    std::printf("signal %u: stopped after %llu connections\n", signal_.ssi_signo, accepted_);
-    return 0;
+// Accept until the stop eventfd becomes readable.
+task<void> accept_loop(runtime& rt, buffer_ring& buffers, int listener, int stop_fd,
+                       std::atomic<unsigned long long>& accepted) {
+  // Room for a burst of 4096 connections arriving between two turns of the loop below.
+  async::sequence<runtime, ops::accept, 4096> accepts(
+      rt,
+      ops::accept{.file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot},
+      {.mode = async::rearm::always});
+  rt.spawn([](runtime& rt, int stop_fd, auto& accepts) -> task<void> {
+    (void)co_await rt.op(ops::poll_add{.file = stop_fd});
+    accepts.cancel();
+  }(rt, stop_fd, accepts));
+  while (auto conn = co_await accepts.next()) {
+    if (!*conn) continue;
+    ++accepted;
+    rt.spawn(serve(rt, buffers, **conn));
   }
+}
 
- private:
-  // The SQ is flushed to the kernel when full, so a push never fails for long.
-  template <class Op>
-  void push(const Op& op, std::uint64_t ud) {
-    while (!ring_.push(op, ud)) (void)ring_.submit();
-  }
-
-  void arm_recv(int fd, connection& c) {
-    c.receiving = true;
-    c.starved = false;
-    push(
-        ops::recv{
-            .file = fd, .into = buffer_group{group}, .io_flags = recvsend_flags::recv_multishot},
-        tag(kind::recv, fd));
-  }
-
-  template <class Completion>
-  void handle(const Completion& cqe) {
-    const std::uint64_t ud = cqe.user_data().value();
-    const int fd = static_cast<int>(ud & 0xffffffff);
-    const int res = cqe.result();
-    switch (static_cast<kind>(ud >> 32)) {
-      case kind::accept:
-        if (res >= 0) {
-          ++accepted_;
-          // After the stop began, a recv armed now would come after the cancel: refuse instead.
-          if (stopping_) {
-            ::close(res);
-          } else {
-            arm_recv(res, connections_[res]);
-          }
-        } else if (res != -ECANCELED) {
-          std::fprintf(stderr, "urine-echo-server: accept: %s\n", std::strerror(-res));
-        }
-        if (!cqe.more()) {
-          if (stopping_) {
-            accepting_ = false;
-          } else {
-            push(ops::accept{.file = listen_fd_, .mode = accept_flags::multishot},
-                 tag(kind::accept));
-          }
-        }
-        return;
-      case kind::recv:
-        return received(fd, connections_.at(fd), cqe);
-      case kind::send:
-        return sent(fd, connections_.at(fd), res);
-      case kind::signal:
-        return stop();
-      case kind::cancel:
-        return;
-      case kind::deadline:
-        // A peer that never reads would keep its send pending forever: give up on all of them.
-        if (res == -ETIME)
-          push(ops::async_cancel{ops::cancel_match::any(), true}, tag(kind::cancel));
-        return;
-    }
-  }
-
-  template <class Completion>
-  void received(int fd, connection& c, const Completion& cqe) {
-    auto data = buffers_.take(cqe);
-    if (!cqe.more()) c.receiving = false;
-    if (data && !data->empty()) {
-      c.queue.push_back(std::move(*data));
-      if (!c.sending) send_front(fd, c);
-    } else if (!data && data.error().code() == std::errc::no_buffer_space) {
-      // Nothing is lost: the bytes wait in the socket until the recv is re-armed.
-      if (!stopping_) c.starved = true, starved_.push_back(fd);
-    } else {
-      c.peer_done = true;  // end of file, a reset, or our own cancel at the stop
-    }
-    if (!c.receiving && !c.starved && !c.peer_done && !stopping_) arm_recv(fd, c);
-    close_if_done(fd, c);
-  }
-
-  void send_front(int fd, connection& c) {
-    const auto bytes = c.queue.front().data();
-    c.sending = true;
-    push(ops::send{.file = fd,
-                   .from = const_buffer(bytes.data() + c.front_sent, bytes.size() - c.front_sent),
-                   .flags = msg_flags::nosignal},
-         tag(kind::send, fd));
-  }
-
-  void sent(int fd, connection& c, int res) {
-    c.sending = false;
-    if (res < 0) {
-      // The peer went away: drop what it will never read, and end the recv if it is armed.
-      c.queue.clear();
-      c.peer_done = true;
-      if (c.receiving) ::shutdown(fd, SHUT_RDWR);
-    } else {
-      c.front_sent += static_cast<std::size_t>(res);
-      if (c.front_sent == c.queue.front().size()) {
-        c.queue.pop_front();  // the lease ends: the buffer goes back to the ring
-        c.front_sent = 0;
-      }
-    }
-    if (!c.queue.empty()) send_front(fd, c);
-    close_if_done(fd, c);
-  }
-
-  void close_if_done(int fd, connection& c) {
-    if (c.receiving || c.sending || !c.queue.empty() || !(c.peer_done || stopping_)) return;
-    if (c.starved && !stopping_) return;
-    ::close(fd);
-    connections_.erase(fd);
-  }
-
-  // Receives that ran dry resume once sends have given buffers back.
-  void rearm_starved() {
-    if (starved_.empty() || buffers_.available() == 0) return;
-    for (const int fd : std::exchange(starved_, {})) {
-      auto it = connections_.find(fd);
-      if (it != connections_.end() && it->second.starved && !stopping_) arm_recv(fd, it->second);
-    }
-  }
-
-  // Stop accepting and receiving; what was received is still sent (for up to 2 s), then each
-  // connection closes.
-  void stop() {
-    stopping_ = true;
-    push(ops::timeout{&grace_}, tag(kind::deadline));
-    push(ops::async_cancel{ops::cancel_match::of_opcode(opcode::accept), true}, tag(kind::cancel));
-    push(ops::async_cancel{ops::cancel_match::of_opcode(opcode::recv), true}, tag(kind::cancel));
-    std::vector<int> idle;
-    for (auto& [fd, c] : connections_)
-      if (c.starved) c.starved = false, idle.push_back(fd);
-    for (const int fd : idle) close_if_done(fd, connections_.at(fd));
-  }
-
-  echo_ring& ring_;
-  buffer_ring& buffers_;
-  int listen_fd_, signal_fd_;
-  ::signalfd_siginfo signal_{};
-  const abi::kernel_timespec grace_ = to_timespec(std::chrono::seconds(2));
-  std::unordered_map<int, connection> connections_;
-  std::vector<int> starved_;
-  bool stopping_ = false, accepting_ = true;
-  unsigned long long accepted_ = 0;
-};
+// The thread that also owns the signals: it waits for one, then tells every runtime to stop.
+task<void> watch_signals(runtime& rt, int signal_fd, int stop_fd, unsigned& signal) {
+  ::signalfd_siginfo info{};
+  auto r = co_await rt.op(ops::read{signal_fd, buffer(&info, sizeof info)});
+  if (r) signal = info.ssi_signo;
+  const std::uint64_t one = 1;
+  (void)::write(stop_fd, &one, sizeof one);
+}
 
 int fail(const char* what, int error) {
   std::fprintf(stderr, "urine-echo-server: %s: %s\n", what, std::strerror(error));
   return 1;
 }
 
+/// A listener on 127.0.0.1:port shared with the other threads' listeners (SO_REUSEPORT).
+int make_listener(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const int on = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  ::sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<const ::sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(fd, SOMAXCONN) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::uint16_t port_of(int fd) {
+  ::sockaddr_in address{};
+  ::socklen_t length = sizeof address;
+  (void)::getsockname(fd, reinterpret_cast<::sockaddr*>(&address), &length);
+  return ntohs(address.sin_port);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  long port = 0;
+  long port = 0, threads = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help") {
       std::puts(
-          "Usage: urine-echo-server [--port P]\n"
-          "Echo every byte received on TCP 127.0.0.1:P back to its sender, through io_uring.\n"
-          "Port 0 (the default) picks a free port; the port is printed as\n"
+          "Usage: urine-echo-server [--port P] [--threads N]\n"
+          "Echo every byte received on TCP 127.0.0.1:P back to its sender, with coroutines on\n"
+          "urine.async: N threads (default 1), each with its own ring and a listener on the same\n"
+          "port. Port 0 (the default) picks a free port; the port is printed as\n"
           "\"listening on 127.0.0.1:PORT\". SIGINT or SIGTERM stops the server.");
       return 0;
     }
-    if (arg == "--port" && i + 1 < argc) {
+    long* target = arg == "--port" ? &port : arg == "--threads" ? &threads : nullptr;
+    if (target != nullptr && i + 1 < argc) {
       char* end = nullptr;
-      port = std::strtol(argv[++i], &end, 10);
-      if (*end == '\0' && port >= 0 && port <= 65535) continue;
+      *target = std::strtol(argv[++i], &end, 10);
+      if (*end == '\0' && port >= 0 && port <= 65535 && threads >= 1 && threads <= 1024) continue;
     }
-    std::fprintf(stderr, "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
-                 argv[i]);
+    std::fprintf(
+        stderr,
+        "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
+        argv[i]);
     return 1;
   }
 
   example::raise_descriptor_limit();
+  // Blocked in every thread started from here on, so the signals queue on the signalfd.
   const int signal_fd = example::stop_signal_fd();
   if (signal_fd < 0) return fail("signalfd", errno);
+  const int stop_fd = ::eventfd(0, EFD_CLOEXEC);
+  if (stop_fd < 0) return fail("eventfd", errno);
 
-  const int listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0) return fail("socket", errno);
-  const int on = 1;
-  (void)::setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  // Accepted sockets inherit this: an echo split over two sends must not wait for a delayed ACK.
-  (void)::setsockopt(listen_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-  ::sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listen_fd, reinterpret_cast<const ::sockaddr*>(&address), sizeof address) != 0)
-    return fail("bind", errno);
-  if (::listen(listen_fd, SOMAXCONN) != 0) return fail("listen", errno);
-  ::socklen_t length = sizeof address;
-  if (::getsockname(listen_fd, reinterpret_cast<::sockaddr*>(&address), &length) != 0)
-    return fail("getsockname", errno);
+  std::vector<int> listeners;
+  for (long t = 0; t < threads; ++t) {
+    const int fd = make_listener(t == 0 ? static_cast<std::uint16_t>(port) : port_of(listeners[0]));
+    if (fd < 0) return fail("bind/listen", errno);
+    listeners.push_back(fd);
+  }
 
-  auto r = echo_ring::create(setup{.entries = 1024, .cq_entries = 16384});
-  if (!r) return std::fprintf(stderr, "urine-echo-server: %s\n", r.error().message().c_str()), 1;
-  auto buffers = register_buffer_ring(
-      *r, {.group = group, .entries = buffer_count, .buffer_size = buffer_size});
-  if (!buffers)
-    return std::fprintf(stderr, "urine-echo-server: %s\n", buffers.error().message().c_str()), 1;
-
-  // Printed only now, when connections will be served: a script may start its client on it.
-  std::printf("listening on 127.0.0.1:%u\n", ntohs(address.sin_port));
-  std::fflush(stdout);
-  server s(*r, *buffers, listen_fd, signal_fd);
-  return s.run();
+  std::atomic<unsigned long long> accepted{0};
+  std::atomic<int> ready{0}, failed{0};
+  unsigned signal = 0;
+  {
+    std::vector<std::jthread> workers;
+    for (long t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        const auto refuse = [&](const error& e) {
+          std::fprintf(stderr, "urine-echo-server: %s\n", e.message().c_str());
+          ++failed, ++ready;
+        };
+        // The ring is created on the thread that uses it: it is a single-issuer ring.
+        auto r = async::default_ring::create(setup{.entries = 1024, .cq_entries = 16384});
+        if (!r) return refuse(r.error());
+        auto buffers = register_buffer_ring(
+            *r, {.group = group, .entries = buffer_count, .buffer_size = buffer_size});
+        if (!buffers) return refuse(buffers.error());
+        runtime rt(std::move(*r));
+        ++ready;
+        if (t == 0) rt.spawn(watch_signals(rt, signal_fd, stop_fd, signal));
+        // Declared after the buffer ring, the runtime is destroyed first: its destructor drains
+        // the operations that select from the buffer ring and gives their buffers back.
+        rt.run(
+            accept_loop(rt, *buffers, listeners[static_cast<std::size_t>(t)], stop_fd, accepted));
+      });
+    }
+    while (ready.load() < threads) std::this_thread::yield();
+    if (failed.load() > 0) {
+      const std::uint64_t one = 1;
+      (void)::write(stop_fd, &one, sizeof one);
+    } else {
+      // Printed only now, when connections will be served: a script may start its client on it.
+      std::printf("listening on 127.0.0.1:%u\n", port_of(listeners[0]));
+      std::fflush(stdout);
+    }
+  }
+  if (failed.load() > 0) return 1;
+  std::printf("signal %u: stopped after %llu connections\n", signal, accepted.load());
+  return 0;
 }

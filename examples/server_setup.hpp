@@ -1,4 +1,5 @@
-// What both echo servers (the hand-written one and the coroutine one) do before they serve.
+// What the echo server does before it serves: descriptors for thousands of connections, and the
+// stop signals as a descriptor it can await.
 #pragma once
 
 #include <pthread.h>

@@ -1,0 +1,141 @@
+// urine's echo server written with coroutines (urine.async), in the configuration of the fastest
+// hand-written one (urine_echo.cpp's `sized`): a deferred-task-run ring with its descriptor
+// registered, accepted sockets as direct descriptors, a buffer ring of two buffers per
+// connection. One multishot accept is a sequence of connections; each connection is a task that
+// awaits the next completion of its multishot receive, sends the buffer back and gives it to the
+// ring again when the send has completed (the lease going out of scope).
+//
+//   async         the coroutine server; compare with urine:sized (the same kernel work by hand)
+//   async-single  the same with one single-shot receive per message (as the example server does:
+//                 a connection that is not being read from holds no buffers), for what multishot
+//                 saves
+#include <cerrno>
+#include <coroutine>
+#include <cstdint>
+#include <system_error>
+#include <utility>
+
+#include "echo.hpp"
+#include "harness.hpp"
+
+import urine;
+
+namespace {
+
+using namespace urine;
+namespace echo = bench::echo;
+using async::task;
+using runtime = async::runtime<ring<registered_ring_fd, defer_task_run<>>>;
+
+/// Completions of one connection's receive that may wait for its task: one message is in flight
+/// per connection, so at most one arrives while the echo before it is being sent; the rest is
+/// room for an ENOBUFS and the end of stream.
+constexpr std::size_t receives_buffered = 8;
+
+/// The connection's end: its direct descriptor closed, and counted.
+task<void> close(runtime& rt, fixed_file socket, echo::tally& t) {
+  if (const auto closed = co_await rt.op(ops::close{socket}); !closed)
+    t.fail("close", closed.raw());
+  ++t.closed;
+}
+
+/// One connection, receiving through a multishot request.
+task<void> connection(runtime& rt, buffer_ring& buffers, fixed_file socket, echo::tally& t) {
+  async::sequence<runtime, ops::recv, receives_buffered> receives(
+      rt,
+      ops::recv{.file = socket,
+                .into = buffer_group{echo::group},
+                .io_flags = recvsend_flags::recv_multishot},
+      {.mode = async::rearm::always, .buffers = &buffers});
+  while (auto received = co_await receives.next()) {
+    if (!*received) {
+      // The ring ran dry (the request ended; it re-arms at the next next()), or a real failure.
+      if (received->error() == std::errc::no_buffer_space) continue;
+      t.fail("recv", received->raw());
+      break;
+    }
+    if (**received == 0) break;  // end of stream
+    auto data = buffers.take(received->raw(), received->flags());
+    if (!data) {
+      t.fail("recv (buffer)", -EINVAL);
+      break;
+    }
+    const auto len = static_cast<std::uint32_t>(data->size());
+    const auto sent = co_await rt.op(ops::send{
+        .file = socket, .from = const_buffer(data->data()), .flags = msg_flags::nosignal});
+    if (!t.sent(len, sent.raw())) break;
+  }  // each lease gives its buffer back here, after its send
+  co_await receives.close();
+  if (receives.overruns() != 0) t.fail("recv (completions dropped)", -EOVERFLOW);
+  co_await close(rt, socket, t);
+}
+
+/// One connection, one single-shot receive per message.
+task<void> connection_single(runtime& rt, buffer_ring& buffers, fixed_file socket, echo::tally& t) {
+  for (;;) {
+    const auto received =
+        co_await rt.op(ops::recv{.file = socket, .into = buffer_group{echo::group}});
+    if (!received) {
+      if (received.error() == std::errc::no_buffer_space) continue;
+      t.fail("recv", received.raw());
+      break;
+    }
+    if (*received == 0) break;  // end of stream
+    auto data = buffers.take(received.raw(), received.flags());
+    if (!data) {
+      t.fail("recv (buffer)", -EINVAL);
+      break;
+    }
+    const auto len = static_cast<std::uint32_t>(data->size());
+    const auto sent = co_await rt.op(ops::send{
+        .file = socket, .from = const_buffer(data->data()), .flags = msg_flags::nosignal});
+    if (!t.sent(len, sent.raw())) break;
+  }
+  co_await close(rt, socket, t);
+}
+
+using connection_fn = task<void> (*)(runtime&, buffer_ring&, fixed_file, echo::tally&);
+
+template <connection_fn Connection>
+task<void> server(runtime& rt, buffer_ring& buffers, int listener, echo::tally& t) {
+  {
+    auto accepts = async::multishot(
+        rt, ops::accept{.file = listener, .mode = accept_flags::multishot, .install = direct_alloc},
+        {.mode = async::rearm::always});
+    while (t.accepted < t.connections) {
+      auto conn = co_await accepts.next();
+      if (!conn || !*conn) {
+        t.fail("accept", conn ? conn->raw() : -ECANCELED);
+        break;
+      }
+      ++t.accepted;
+      rt.spawn(Connection(rt, buffers, fixed_file{static_cast<std::uint32_t>(**conn)}, t));
+    }
+    co_await accepts.close();
+  }
+  co_await rt.join();
+}
+
+template <connection_fn Connection>
+bench::outcome async_echo(const bench::params& prm) {
+  auto made = runtime::ring_type::create(echo::ring_entries(prm));
+  if (!made) return bench::failed(made.error().message());
+  auto buffers = register_buffer_ring(*made, {.group = echo::group,
+                                              .entries = echo::buffers_for(prm),
+                                              .buffer_size = echo::buffer_size(prm)});
+  if (!buffers) return bench::failed(buffers.error().message());
+  auto files = register_sparse_files(*made, prm.connections);
+  if (!files) return bench::failed(files.error().message());
+  echo::tally t(prm.connections);
+  // Declared after the buffer ring and the file table, the runtime goes first: its destructor
+  // drains what still selects from them.
+  runtime rt(std::move(*made));
+  return echo::serve(t, [&] { rt.run(server<Connection>(rt, *buffers, prm.listen_fd, t)); });
+}
+
+const bench::registrar echo_cases[] = {
+    bench::registrar{{"echo", "urine", "async", "regfd", async_echo<connection>}},
+    bench::registrar{{"echo", "urine", "async-single", "regfd", async_echo<connection_single>}},
+};
+
+}  // namespace
