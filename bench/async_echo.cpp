@@ -130,7 +130,10 @@ bench::outcome async_echo(const bench::params& prm) {
   // Declared after the buffer ring and the file table, the runtime goes first: its destructor
   // drains what still selects from them.
   runtime rt(std::move(*made));
-  return echo::serve(t, [&] { rt.run(server<Connection>(rt, *buffers, prm.listen_fd, t)); });
+  return echo::serve(t, [&] {
+    rt.run(server<Connection>(rt, *buffers, prm.listen_fd, t));
+    t.cq_overflows = rt.ring().cq_overflow();
+  });
 }
 
 const bench::registrar echo_cases[] = {

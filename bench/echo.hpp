@@ -88,6 +88,7 @@ struct tally {
   unsigned accepted = 0;
   unsigned closed = 0;
   std::uint64_t echoed = 0;
+  long long cq_overflows = -1;  ///< an io_uring server's CQ overflows, the kernel's count
   std::string error;
   [[nodiscard]] bool running() const noexcept { return closed < connections && error.empty(); }
   /// A failed completion: remembered, and the loop stops.
@@ -113,6 +114,7 @@ outcome serve(tally& t, Loop&& loop) {
     return t.echoed;
   });
   out.error = t.error;
+  out.cq_overflows = t.cq_overflows;
   return out;
 }
 

@@ -4,7 +4,10 @@
 # and server, the median round trips per second with the spread of the runs, the server's and the
 # client's CPU per message, and both against epoll's; then, per server, the geometric means over
 # the cells and how many cells reach the targets (>= 1.10 x epoll's round trips per second and
-# <= 0.90 x its server CPU per message).
+# <= 0.90 x its server CPU per message), and the geometric means of round trips per second against
+# the hand-written urine server (urine:sized) and Asio's io_uring backend (asio:uring). Every row
+# shows the heap allocations per message and the CQ overflows the kernel counted (target 0 both;
+# "-" for servers without a CQ).
 #
 # usage: bench/echo_matrix.sh [--bench PATH] [--runs 5] [--duration 0.3] [--pin 0,1]
 #                             [--connections 16,64,256] [--msg-size 64,1024,4096]
@@ -34,39 +37,54 @@ if [ -z "$from" ]; then
     --connections="$connections" --msg-size="$sizes" --format=csv > "$from"
 fi
 
-# CSV: point,impl,variant are $2..$4, median/min/max ops/s $6..$8, usr/sys/client ns $13..$15.
+# The CSV's columns by name, from its header line.
 awk -F, '
-  NR == 1 || $1 != "echo" { next }
+  NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; next }
+  $1 != "echo" { next }
   {
-    cell = $2; name = $3 ":" $4
+    cell = $col["point"]; name = $col["impl"] ":" $col["variant"]
     if (!(cell in seen)) { seen[cell] = 1; cells[++ncells] = cell }
     if (!((name) in known)) { known[name] = 1; names[++nnames] = name }
-    rate[cell, name] = $6; lo[cell, name] = $7; hi[cell, name] = $8
-    srv[cell, name] = $13 + $14; cli[cell, name] = $15; err[cell, name] = $17
+    rate[cell, name] = $col["median_ops_per_s"]; lo[cell, name] = $col["min_ops_per_s"]
+    hi[cell, name] = $col["max_ops_per_s"]; err[cell, name] = $col["error"]
+    srv[cell, name] = $col["user_ns_per_op"] + $col["sys_ns_per_op"]; cli[cell, name] = $col["client_ns_per_op"]
+    alloc[cell, name] = $col["allocs_per_op"]
+    ovf[cell, name] = "cq_overflows" in col ? $col["cq_overflows"] : -1
   }
   END {
-    printf "%-22s %-16s %10s %12s %7s %8s %7s %8s\n", "cell", "server", "median/s", "spread %",
-           "x epoll", "srv ns", "x epoll", "cli ns"
+    printf "%-22s %-18s %10s %12s %7s %8s %7s %8s %8s %6s\n", "cell", "server", "median/s", "spread %",
+           "x epoll", "srv ns", "x epoll", "cli ns", "alloc/op", "cq ovf"
     for (c = 1; c <= ncells; ++c) {
       cell = cells[c]; base = "epoll:default"
       for (i = 1; i <= nnames; ++i) {
         name = names[i]
         if (!((cell, name) in rate)) continue
-        if (rate[cell, name] == 0) { printf "%-22s %-16s failed: %s\n", cell, name, err[cell, name]; continue }
+        if (rate[cell, name] == 0) { printf "%-22s %-18s failed: %s\n", cell, name, err[cell, name]; continue }
         xr = rate[cell, base] ? rate[cell, name] / rate[cell, base] : 0
         xc = srv[cell, base] ? srv[cell, name] / srv[cell, base] : 0
-        printf "%-22s %-16s %10.0f %5.0f..%+4.0f %7.3f %8.0f %7.3f %8.0f\n", cell, name, rate[cell, name],
+        printf "%-22s %-18s %10.0f %5.0f..%+4.0f %7.3f %8.0f %7.3f %8.0f %8.4f %6s\n", cell, name, rate[cell, name],
                100 * (lo[cell, name] / rate[cell, name] - 1), 100 * (hi[cell, name] / rate[cell, name] - 1),
-               xr, srv[cell, name], xc, cli[cell, name]
+               xr, srv[cell, name], xc, cli[cell, name], alloc[cell, name], ovf[cell, name] < 0 ? "-" : ovf[cell, name]
         if (xr > 0 && xc > 0) {
           lr[name] += log(xr); lc[name] += log(xc); n[name]++
           if (xr >= 1.10 && xc <= 0.90) met[name]++
         }
+        # Against the hand-written urine server and the Asio io_uring backend too: the comparisons
+        # the coroutine server is held to.
+        for (b = 1; b <= 2; ++b) {
+          other = b == 1 ? "urine:sized" : "asio:uring"
+          if (rate[cell, other] > 0) { lo2[name, b] += log(rate[cell, name] / rate[cell, other]); n2[name, b]++ }
+        }
       }
     }
-    printf "\n%-16s %14s %14s %12s\n", "server", "geomean x epoll", "srv CPU x epoll", "cells met"
+    printf "\n%-18s %15s %15s %12s %12s %12s\n", "server", "geomean x epoll", "srv CPU x epoll",
+           "cells met", "x urine:sized", "x asio:uring"
     for (i = 1; i <= nnames; ++i) {
       name = names[i]
-      if (n[name]) printf "%-16s %14.3f %14.3f %8d of %d\n", name, exp(lr[name] / n[name]), exp(lc[name] / n[name]), met[name], n[name]
+      if (!n[name]) continue
+      printf "%-18s %15.3f %15.3f %8d of %d", name, exp(lr[name] / n[name]), exp(lc[name] / n[name]), met[name], n[name]
+      for (b = 1; b <= 2; ++b)
+        if (n2[name, b]) printf " %12.3f", exp(lo2[name, b] / n2[name, b]); else printf " %12s", "-"
+      printf "\n"
     }
   }' "$from"

@@ -329,7 +329,8 @@ struct row {
   std::vector<double> rates;                     // ops/s of each run
   std::vector<double> user_ns, sys_ns, peer_ns;  // CPU nanoseconds per op of each run
   double allocs_per_op = 0;
-  double residency = 1;  // read: lowest page-cache residency seen before a run
+  long long cq_overflows = -1;  // echo: the most of any run (-1: the server has no CQ)
+  double residency = 1;         // read: lowest page-cache residency seen before a run
   std::string error;
   static double median_of(std::vector<double> r) {
     std::ranges::sort(r);
@@ -404,6 +405,7 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
         r.peer_ns.push_back(client_cpu * 1e9 / ops);
         r.allocs_per_op = std::max(
             r.allocs_per_op, static_cast<double>(out.allocations) / static_cast<double>(out.ops));
+        r.cq_overflows = std::max(r.cq_overflows, out.cq_overflows);
       }
     }
   }
@@ -427,13 +429,13 @@ void print(const options& o, const std::vector<row>& rows) {
       std::printf(
           "scenario,point,impl,variant,ops_per_run,median_ops_per_s,min_ops_per_s,max_ops_per_s,"
           "allocs_per_op,vs_liburing,vs_raw,vs_epoll,user_ns_per_op,sys_ns_per_op,client_ns_per_op,"
-          "residency,error\n");
+          "residency,cq_overflows,error\n");
     else if (json)
       std::printf("[\n");
     else
-      std::printf("%-6s %-22s %-9s %-15s %12s %12s %9s %9s %9s %9s %8s %8s %8s %s\n", "scen",
-                  "point", "impl", "variant", "median/s", "min..max%", "alloc/op", "x lib", "x raw",
-                  "x epoll", "usr ns", "sys ns", "client", "");
+      std::printf("%-6s %-22s %-9s %-15s %12s %12s %9s %6s %9s %9s %9s %8s %8s %8s %s\n", "scen",
+                  "point", "impl", "variant", "median/s", "min..max%", "alloc/op", "cq ovf",
+                  "x lib", "x raw", "x epoll", "usr ns", "sys ns", "client", "");
   }
   for (const row& r : rows) {
     const double med = r.median();
@@ -450,10 +452,11 @@ void print(const options& o, const std::vector<row>& rows) {
     const double usr = row::median_of(r.user_ns), sys = row::median_of(r.sys_ns),
                  client = row::median_of(r.peer_ns);
     if (csv) {
-      std::printf("%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.0f,%.0f,%.0f,%.3f,%s\n",
-                  r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
-                  r.c->variant.c_str(), static_cast<unsigned long long>(r.ops), med, lo, hi,
-                  r.allocs_per_op, vl, vr, ve, usr, sys, client, r.residency, r.error.c_str());
+      std::printf(
+          "%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.0f,%.0f,%.0f,%.3f,%lld,%s\n",
+          r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(), r.c->variant.c_str(),
+          static_cast<unsigned long long>(r.ops), med, lo, hi, r.allocs_per_op, vl, vr, ve, usr,
+          sys, client, r.residency, r.cq_overflows, r.error.c_str());
     } else if (json) {
       static bool first = true;
       std::printf(
@@ -463,10 +466,12 @@ void print(const options& o, const std::vector<row>& rows) {
           "\"median_ops_per_s\":%.0f,\"min_ops_per_s\":%.0f,\"max_ops_per_s\":%.0f,\"allocs_per_"
           "op\":%.4f,"
           "\"vs_liburing\":%.3f,\"vs_raw\":%.3f,\"vs_epoll\":%.3f,\"user_ns_per_op\":%.0f,"
-          "\"sys_ns_per_op\":%.0f,\"client_ns_per_op\":%.0f,\"residency\":%.3f,\"error\":\"%s\"}",
+          "\"sys_ns_per_op\":%.0f,\"client_ns_per_op\":%.0f,\"residency\":%.3f,"
+          "\"cq_overflows\":%lld,\"error\":\"%s\"}",
           first ? "" : ",\n", r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
           r.c->variant.c_str(), static_cast<unsigned long long>(r.ops), med, lo, hi,
-          r.allocs_per_op, vl, vr, ve, usr, sys, client, r.residency, r.error.c_str());
+          r.allocs_per_op, vl, vr, ve, usr, sys, client, r.residency, r.cq_overflows,
+          r.error.c_str());
       first = false;
     } else {
       char spread[32];
@@ -482,13 +487,15 @@ void print(const options& o, const std::vector<row>& rows) {
           std::snprintf(b, 16, "-");
         return b;
       };
-      char client_cell[16] = "-";
+      char client_cell[16] = "-", overflow_cell[16] = "-";
       if (client > 0) std::snprintf(client_cell, sizeof client_cell, "%.0f", client);
-      std::printf("%-6s %-22s %-9s %-15s %12.0f %12s %9.4f %9s %9s %9s %8.0f %8.0f %8s %s%s\n",
+      if (r.cq_overflows >= 0)
+        std::snprintf(overflow_cell, sizeof overflow_cell, "%lld", r.cq_overflows);
+      std::printf("%-6s %-22s %-9s %-15s %12.0f %12s %9.4f %6s %9s %9s %9s %8.0f %8.0f %8s %s%s\n",
                   r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(),
-                  r.c->variant.c_str(), med, spread, r.allocs_per_op, cell(vl), cell(vr), cell(ve),
-                  usr, sys, client_cell, r.residency < 0.999 ? "[file not fully cached] " : "",
-                  r.error.c_str());
+                  r.c->variant.c_str(), med, spread, r.allocs_per_op, overflow_cell, cell(vl),
+                  cell(vr), cell(ve), usr, sys, client_cell,
+                  r.residency < 0.999 ? "[file not fully cached] " : "", r.error.c_str());
     }
   }
   std::fflush(stdout);

@@ -62,6 +62,7 @@ struct outcome {
   std::uint64_t ops = 0;          ///< operations completed and verified
   double seconds = 0;             ///< wall time of the measured loop
   std::uint64_t allocations = 0;  ///< heap allocations during the measured loop
+  long long cq_overflows = -1;    ///< echo: the kernel's CQ overflow count (-1: no CQ)
   std::string error;              ///< set when setup failed or a result was wrong
 };
 

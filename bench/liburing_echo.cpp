@@ -121,6 +121,7 @@ bench::outcome liburing_echo(const bench::params& prm) {
       }
       io_uring_cq_advance(&ring, seen);
     }
+    t.cq_overflows = *ring.cq.koverflow;
   });
 }
 

@@ -318,6 +318,8 @@ bench::outcome raw_echo(const bench::params& prm) {
         return true;
       });
     }
+    t.cq_overflows = *reinterpret_cast<const std::uint32_t*>(
+        static_cast<const std::byte*>(ring.ring_map) + ring.p.cq_off.overflow);
   });
 }
 

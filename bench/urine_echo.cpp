@@ -156,6 +156,7 @@ bench::outcome urine_echo(const bench::params& prm) {
         }
       });
     }
+    t.cq_overflows = ring.cq_overflow();
   });
 }
 
