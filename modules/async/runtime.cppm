@@ -215,6 +215,7 @@ class runtime {
   [[nodiscard]] inline operation<runtime, Op> op(Op o) noexcept {
     return operation<runtime, Op>(*this, std::move(o));
   }
+  /// The same, cancelled by a stop request on `token`.
   template <class Op, stop_token_kind Token>
   [[nodiscard]] inline operation<runtime, Op, Token> op(Op o, Token token) noexcept {
     return operation<runtime, Op, Token>(*this, std::move(o), std::move(token));

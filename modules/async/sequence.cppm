@@ -273,8 +273,8 @@ class sequence : private detail::operation_header {
 /// (accept_flags::multishot, recvsend_flags::recv_multishot, poll_flags::add_multi, read_multishot,
 /// timeout_flags::multishot).
 template <class Runtime, class Op>
-[[nodiscard]] inline sequence<Runtime, Op> multishot(
-    Runtime& rt, Op op, sequence_options options = sequence_options()) noexcept {
+[[nodiscard]] inline sequence<Runtime, Op> multishot(Runtime& rt, Op op,
+                                                     sequence_options options = {}) noexcept {
   return sequence<Runtime, Op>(rt, std::move(op), options);
 }
 /// The same, ended by a stop request on `token` (see sequence).

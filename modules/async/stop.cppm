@@ -47,10 +47,12 @@ class inplace_stop_token {
  public:
   inplace_stop_token() noexcept = default;
 
-  [[nodiscard]] inline bool stop_requested() const noexcept;
   /// Whether a stop can ever be requested (false for a default-constructed token).
   [[nodiscard]] inline bool stop_possible() const noexcept { return source_ != nullptr; }
+  /// Tokens of one source are equal.
   friend bool operator==(const inplace_stop_token&, const inplace_stop_token&) = default;
+  /// Whether a stop was requested on the source.
+  [[nodiscard]] inline bool stop_requested() const noexcept;
 
  private:
   friend class inplace_stop_source;
@@ -71,6 +73,7 @@ class inplace_stop_source {
   [[nodiscard]] inline inplace_stop_token get_token() const noexcept {
     return inplace_stop_token(this);
   }
+  /// Whether a stop was requested.
   [[nodiscard]] inline bool stop_requested() const noexcept {
     return (state_.load(std::memory_order_acquire) & requested) != 0;
   }
@@ -180,10 +183,6 @@ class inplace_stop_source {
   std::thread::id stopper_;
 };
 
-inline bool inplace_stop_token::stop_requested() const noexcept {
-  return source_ != nullptr && source_->stop_requested();
-}
-
 /// Runs `Callback` when a stop is requested on the token's source (at once, on this thread, if it
 /// was already). Neither copyable nor movable; destroying it deregisters the callback.
 template <class Callback>
@@ -247,3 +246,12 @@ struct stop_link {
 struct no_stop_link {};
 
 }  // namespace urine::async::detail
+
+namespace urine::async {
+
+// Defined where the source is complete.
+inline bool inplace_stop_token::stop_requested() const noexcept {
+  return source_ != nullptr && source_->stop_requested();
+}
+
+}  // namespace urine::async
