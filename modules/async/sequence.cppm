@@ -271,18 +271,18 @@ class sequence : private detail::operation_header {
 
 /// A sequence over a multishot request: `op` must ask for multishot itself
 /// (accept_flags::multishot, recvsend_flags::recv_multishot, poll_flags::add_multi, read_multishot,
-/// timeout_flags::multishot).
-template <class Runtime, class Op>
-[[nodiscard]] inline sequence<Runtime, Op> multishot(Runtime& rt, Op op,
-                                                     sequence_options options = {}) noexcept {
-  return sequence<Runtime, Op>(rt, std::move(op), options);
-}
-/// The same, ended by a stop request on `token` (see sequence).
+/// timeout_flags::multishot). A stop request on `token` ends it (see sequence).
 template <class Runtime, class Op, stop_token_kind Token>
 [[nodiscard]] inline sequence<Runtime, Op, 32, Token> multishot(Runtime& rt, Op op,
                                                                 sequence_options options,
                                                                 Token token) noexcept {
   return sequence<Runtime, Op, 32, Token>(rt, std::move(op), options, std::move(token));
+}
+/// The same, without a stop token.
+template <class Runtime, class Op>
+[[nodiscard]] inline sequence<Runtime, Op> multishot(
+    Runtime& rt, Op op, sequence_options options = sequence_options()) noexcept {
+  return sequence<Runtime, Op>(rt, std::move(op), options);
 }
 
 /// A multishot TIMEOUT: a completion every `period`, `count` times (0: until closed).

@@ -58,7 +58,7 @@ class inplace_stop_token {
   friend class inplace_stop_source;
   template <class Callback>
   friend class inplace_stop_callback;
-  explicit inplace_stop_token(const inplace_stop_source* s) noexcept : source_(s) {}
+  inline explicit inplace_stop_token(const inplace_stop_source* s) noexcept : source_(s) {}
   const inplace_stop_source* source_ = nullptr;
 };
 
