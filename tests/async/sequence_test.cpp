@@ -274,6 +274,30 @@ TEST_F(async_sequence, a_stop_on_its_thread_ends_a_sequence_and_every_descriptor
   EXPECT_EQ(test::fd_count(), fds) << "every accepted descriptor is closed";
 }
 
+TEST_F(async_sequence, a_sequence_stopped_before_its_first_next_ends_without_the_kernel) {
+  auto [listener, addr] = test::tcp_listener(8);
+  auto client = connect_to(addr);  // a connection waits: an armed accept would take it
+  rt_type rt;
+  std::size_t arms = 1;
+  rt.run([](rt_type& rt, int listener, std::size_t& arms) -> task<void> {
+    async::inplace_stop_source stop;
+    auto accepts = async::multishot(
+        rt,
+        ops::accept{
+            .file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot},
+        {}, stop.get_token());
+    stop.request_stop();
+    EXPECT_FALSE(co_await accepts.next());
+    arms = accepts.arms();
+  }(rt, listener.get(), arms));
+  EXPECT_EQ(arms, 0u) << "nothing was submitted";
+  EXPECT_EQ(rt.in_flight(), 0u);
+  // The connection is still in the backlog.
+  ASSERT_EQ(::fcntl(listener.get(), F_SETFL, O_NONBLOCK), 0);
+  test::unique_fd accepted(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  EXPECT_GE(accepted.get(), 0);
+}
+
 TEST_F(async_sequence, a_stop_from_another_thread_ends_a_recv_sequence_with_every_buffer_back) {
   rt_type rt;
   auto buffers = register_buffer_ring(rt.ring(), {.group = 7, .entries = 8, .buffer_size = 64});
