@@ -81,16 +81,18 @@ class inplace_stop_source {
   /// Request the stop and run the registered callbacks on this thread. False when a stop was
   /// already requested (the callbacks ran then).
   inline bool request_stop() noexcept {
+    // Set both bits at once, only from an unlocked state without a stop.
     std::uint8_t s = state_.load(std::memory_order_relaxed);
-    do {
+    for (;;) {
       if ((s & requested) != 0) return false;
       if ((s & locked) != 0) {
         std::this_thread::yield();
         s = state_.load(std::memory_order_relaxed);
-        continue;
+      } else if (state_.compare_exchange_weak(s, requested | locked, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed)) {
+        break;
       }
-    } while (!state_.compare_exchange_weak(s, requested | locked, std::memory_order_seq_cst,
-                                           std::memory_order_relaxed));
+    }
     stopper_ = std::this_thread::get_id();
     while (callbacks_ != nullptr) {
       detail::stop_callback_node* n = callbacks_;
