@@ -15,7 +15,6 @@ module;
 #include <cstddef>
 #include <functional>
 #include <optional>
-#include <stop_token>
 #include <tuple>
 #include <type_traits>
 #include <utility>
