@@ -5,6 +5,7 @@ export module urine.async;
 
 export import :frame_allocator;
 export import :core;
+export import :stop;
 export import :messenger;
 export import :task;
 export import :runtime;

@@ -26,6 +26,7 @@ import urine.ops;
 import urine.registration;
 import :core;
 import :messenger;
+import :stop;
 import :task;
 
 export namespace urine::async {
@@ -34,7 +35,7 @@ export namespace urine::async {
 /// runtime waits, the ring fd registered.
 using default_ring = ring<defer_task_run<>, registered_ring_fd>;
 
-template <class Runtime, class Op, bool Stoppable = false>
+template <class Runtime, class Op, class Token = void>
 class operation;
 
 template <class Ring = default_ring>
@@ -108,15 +109,6 @@ inline void post(post_request& r, ready_node& node) noexcept {
     std::abort();
   }
 }
-
-/// What a stoppable operation keeps: the token, and the callback registered while it waits.
-template <class Callback>
-struct stop_link {
-  std::stop_token token;
-  std::optional<std::stop_callback<Callback>> callback;
-};
-/// An operation without a stop token keeps nothing (and pays nothing) for one.
-struct no_stop_link {};
 
 /// A debug-build check with a sentence: the kernel would write into freed memory otherwise.
 inline void abort_if_in_flight(const operation_header& h) noexcept {
@@ -218,14 +210,15 @@ class runtime {
   [[nodiscard]] inline scope::join_awaiter join() noexcept { return root_.join(); }
 
   /// Await `o`: `co_await rt.op(ops::read{...})` resumes with its completion. A stop request on
-  /// `token` cancels it (see operation).
+  /// `token` (a std::stop_token or an inplace_stop_token) cancels it (see operation).
   template <class Op>
   [[nodiscard]] inline operation<runtime, Op> op(Op o) noexcept {
     return operation<runtime, Op>(*this, std::move(o));
   }
-  template <class Op>
-  [[nodiscard]] inline operation<runtime, Op, true> op(Op o, std::stop_token token) noexcept {
-    return operation<runtime, Op, true>(*this, std::move(o), std::move(token));
+  /// The same, cancelled by a stop request on `token`.
+  template <class Op, stop_token_kind Token>
+  [[nodiscard]] inline operation<runtime, Op, Token> op(Op o, Token token) noexcept {
+    return operation<runtime, Op, Token>(*this, std::move(o), std::move(token));
   }
 
   /// CQ slots reserved by operations in flight.
@@ -630,8 +623,13 @@ class runtime {
 /// it; if it completed anyway, the real result — an accepted descriptor, bytes in a provided
 /// buffer — is what the awaiter gets. A stop requested before the operation is submitted
 /// completes it with ECANCELED without the kernel.
-template <class Runtime, class Op, bool Stoppable>
+template <class Runtime, class Op, class Token>
 class operation : private detail::operation_header {
+  /// Whether a stop token comes with it (Token is void otherwise).
+  static constexpr bool Stoppable = !std::is_void_v<Token>;
+  /// What the stoppable constructor takes (a stand-in where there is no token).
+  using token_type = std::conditional_t<Stoppable, Token, detail::no_stop_link>;
+
  public:
   using result_type = typename Runtime::result_type;
 
@@ -640,7 +638,7 @@ class operation : private detail::operation_header {
       : rt_(&rt), op_(std::move(op)) {
     hooks = &hooks_table;
   }
-  inline operation(Runtime& rt, Op op, std::stop_token token) noexcept
+  inline operation(Runtime& rt, Op op, token_type token) noexcept
     requires Stoppable
       : rt_(&rt), op_(std::move(op)) {
     hooks = &hooks_table;
@@ -678,10 +676,12 @@ class operation : private detail::operation_header {
     notify = notify_fn;
     context = ctx;
     cancellable_ = true;
+    user_data = 0;  // read by a cancel from another thread (a combinator's parent's stop)
     if (!begin()) rt_->make_ready(this);
   }
-  /// Ask for cancellation (owning thread).
-  inline void cancel() noexcept { rt_->cancel(*this); }
+  /// Ask for cancellation, from any thread (a combinator forwards its parent's stop from the
+  /// thread that requested it).
+  inline void cancel() noexcept { rt_->cancel_from_any_thread(*this); }
   /// The result, once done.
   [[nodiscard]] inline result_type take_result() noexcept {
     if constexpr (Stoppable) stop_.callback.reset();
@@ -724,10 +724,6 @@ class operation : private detail::operation_header {
     if (!pushed) [[unlikely]] {
       rt_->release(*this);
       rt_->complete_locally(*this, -EBADF);
-    } else if (stop_registered()) [[unlikely]] {
-      // Submitted after waiting in the queue: a stop from another thread may have found no user
-      // data to cancel, and left its mark instead.
-      rt_->check_remote_stop(*this);
     }
   }
 
@@ -785,6 +781,13 @@ class operation : private detail::operation_header {
       if (!self->cancellable_) return self->push_single();
     }
     self->push_now();
+    // Submitted after waiting in the queue: a stop from another thread (its token's, or its
+    // combinator's parent's) may have found no user data to cancel, and left its mark instead.
+    // Before the first push nobody could be told of the operation: its callback (or the
+    // combinator's) is registered after it.
+    if (self->state == detail::op_state::in_flight &&
+        (self->stop_registered() || self->cancellable_))
+      self->rt_->check_remote_stop(*self);
   }
 
   static bool take_cqe(detail::operation_header* h, detail::tag t,
@@ -838,7 +841,7 @@ class operation : private detail::operation_header {
   [[no_unique_address]] typename Runtime::extra_type extra_{};
 
  private:
-  [[no_unique_address]] std::conditional_t<Stoppable, detail::stop_link<stopper>,
+  [[no_unique_address]] std::conditional_t<Stoppable, detail::stop_link<Token, stopper>,
                                            detail::no_stop_link> stop_;
   bool cancellable_ = false;
 };

@@ -4,7 +4,7 @@
 // the request (F_MORE clear) the sequence ends, or, when the user asked for it, re-arms at the
 // next next() (after ENOBUFS, once buffers have been given back). close() cancels the request and
 // drains it; what the drained completions produced (accepted descriptors, provided buffers) is
-// released.
+// released. A stop token, if given, ends the sequence as cancel() does, from any thread.
 module;
 #include <unistd.h>
 #include <array>
@@ -14,6 +14,7 @@ module;
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 export module urine.async:sequence;
 import urine.abi;
@@ -21,6 +22,7 @@ import urine.ops;
 import urine.registration;
 import :core;
 import :runtime;
+import :stop;
 import :time;
 
 export namespace urine::async {
@@ -43,15 +45,34 @@ struct sequence_options {
 
 /// A multishot request's completions. Lives in the frame (it is the operation's state); must
 /// not be destroyed while armed (close() it first, or let the runtime's destructor drain it).
-template <class Runtime, class Op, std::size_t Capacity = 32>
+/// With a stop token (`Token` a std::stop_token or an inplace_stop_token; void for none), a stop
+/// request ends it as cancel() does: on the owning thread an ASYNC_CANCEL by its user data, from
+/// another thread a request posted to the owning ring; next() then yields what is buffered and
+/// ends, and the sequence never re-arms.
+template <class Runtime, class Op, std::size_t Capacity = 32, class Token = void>
 class sequence : private detail::operation_header {
+  /// Whether a stop token comes with it.
+  static constexpr bool Stoppable = !std::is_void_v<Token>;
+  /// What the stoppable constructor takes (a stand-in where there is no token).
+  using token_type = std::conditional_t<Stoppable, Token, detail::no_stop_link>;
+
  public:
   using result_type = typename Runtime::result_type;
 
   inline sequence(Runtime& rt, Op op, sequence_options options = {}) noexcept
+    requires(!Stoppable)
       : rt_(&rt), op_(std::move(op)), options_(options) {
     hooks = &hooks_table;
     user_data = 0;
+  }
+  inline sequence(Runtime& rt, Op op, sequence_options options, token_type token) noexcept
+    requires Stoppable
+      : rt_(&rt), op_(std::move(op)), options_(options) {
+    hooks = &hooks_table;
+    user_data = 0;
+    stop_.token = std::move(token);
+    // Here already (the sequence never moves): a stop before the first next() ends it unarmed.
+    stop_.callback.emplace(stop_.token, stopper{this});
   }
   sequence(const sequence&) = delete;
   sequence& operator=(const sequence&) = delete;
@@ -127,14 +148,22 @@ class sequence : private detail::operation_header {
   /// Ended: not in the kernel, nothing buffered, and no re-arm to come.
   [[nodiscard]] inline bool finished() const noexcept {
     return header().state != detail::op_state::in_flight &&
-           header().state != detail::op_state::parked && (ended_ || closing_);
+           header().state != detail::op_state::parked && (ended_ || closing_ || stopped());
   }
 
-  /// Submit the request (again). False when the sequence has ended.
+  /// Whether its token was stopped (from any thread): the end, whatever the kernel says.
+  [[nodiscard]] inline bool stopped() const noexcept {
+    if constexpr (Stoppable)
+      return stop_.token.stop_requested();
+    else
+      return false;
+  }
+
+  /// Submit the request (again). False when the sequence has ended. remote_stop is not cleared:
+  /// only a stop of its token sets it, and that is the end.
   inline bool arm() noexcept {
-    if (ended_ || closing_) return false;
+    if (ended_ || closing_ || stopped()) return false;
     cancel_requested = false;
-    remote_stop = false;
     overrun_cancel_ = false;
     slots = 2;  // its completions and a cancel request's
     pending = 1;
@@ -148,6 +177,10 @@ class sequence : private detail::operation_header {
       rt_->release(*this);
       ended_ = true;
       rt_->complete_locally(*this, -EBADF);
+    } else if constexpr (Stoppable) {
+      // A stop from another thread may have read the user data of an earlier arm (or none),
+      // and left its mark instead.
+      rt_->check_remote_stop(*this);
     }
   }
 
@@ -170,7 +203,7 @@ class sequence : private detail::operation_header {
         self->overrun_cancel_ = true;
         self->rt_->cancel(*h);
       }
-    } else if (!(last && r.raw() == -ECANCELED && h->cancel_requested)) {
+    } else if (!(last && r.raw() == -ECANCELED && (h->cancel_requested || self->stopped()))) {
       self->items_[(self->head_ + self->count_++) % Capacity] = r;
     }
     if (last) {
@@ -179,7 +212,7 @@ class sequence : private detail::operation_header {
       const bool end_of_stream = r.raw() == 0 && !r.has_buffer() && is_stream();
       const bool stoppable = r.raw() == -ENOBUFS || (r.raw() >= 0 && !end_of_stream);
       // A cancel the sequence made itself (an overrun) re-arms like any other stop.
-      const bool user_cancel = h->cancel_requested && !self->overrun_cancel_;
+      const bool user_cancel = (h->cancel_requested && !self->overrun_cancel_) || self->stopped();
       const bool stopped = stoppable || (r.raw() == -ECANCELED && self->overrun_cancel_);
       if (self->options_.mode == rearm::never || !stopped || user_cancel) self->ended_ = true;
     }
@@ -189,6 +222,12 @@ class sequence : private detail::operation_header {
 
   /// The hooks every object of this type points at.
   static constexpr detail::operation_hooks hooks_table{&take_cqe, &push_parked};
+
+  /// A stop request on the token, on whichever thread made it.
+  struct stopper {
+    sequence* self;
+    void operator()() const noexcept { self->rt_->cancel_from_any_thread(self->header()); }
+  };
 
   static constexpr bool is_stream() noexcept {
     return Op::code == opcode::recv || Op::code == opcode::recvmsg ||
@@ -225,11 +264,21 @@ class sequence : private detail::operation_header {
   bool ended_ = false;
   bool closing_ = false;
   bool overrun_cancel_ = false;
+  /// Last: deregistered (waiting for a callback another thread runs) before the rest goes.
+  [[no_unique_address]] std::conditional_t<Stoppable, detail::stop_link<Token, stopper>,
+                                           detail::no_stop_link> stop_;
 };
 
 /// A sequence over a multishot request: `op` must ask for multishot itself
 /// (accept_flags::multishot, recvsend_flags::recv_multishot, poll_flags::add_multi, read_multishot,
-/// timeout_flags::multishot).
+/// timeout_flags::multishot). A stop request on `token` ends it (see sequence).
+template <class Runtime, class Op, stop_token_kind Token>
+[[nodiscard]] inline sequence<Runtime, Op, 32, Token> multishot(Runtime& rt, Op op,
+                                                                sequence_options options,
+                                                                Token token) noexcept {
+  return sequence<Runtime, Op, 32, Token>(rt, std::move(op), options, std::move(token));
+}
+/// The same, without a stop token.
 template <class Runtime, class Op>
 [[nodiscard]] inline sequence<Runtime, Op> multishot(
     Runtime& rt, Op op, sequence_options options = sequence_options()) noexcept {

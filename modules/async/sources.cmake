@@ -2,6 +2,7 @@ list(APPEND URINE_MODULE_UNITS
   async/async.cppm
   async/frame_allocator.cppm
   async/core.cppm
+  async/stop.cppm
   async/messenger.cppm
   async/task.cppm
   async/runtime.cppm

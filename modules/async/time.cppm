@@ -6,7 +6,6 @@ module;
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <stop_token>
 #include <system_error>
 #include <utility>
 export module urine.async:time;
@@ -14,6 +13,7 @@ import urine.abi;
 import urine.ops;
 import :core;
 import :runtime;
+import :stop;
 
 export namespace urine::async::detail {
 
@@ -56,12 +56,12 @@ export namespace urine::async {
 
 /// A sleep: resumes with no error when the time has come, ECANCELED when a stop request
 /// cancelled it first.
-template <class Runtime, bool Stoppable = false>
-class sleep_awaiter : public operation<Runtime, detail::sleep_op, Stoppable> {
+template <class Runtime, class Token = void>
+class sleep_awaiter : public operation<Runtime, detail::sleep_op, Token> {
  public:
-  using operation<Runtime, detail::sleep_op, Stoppable>::operation;
+  using operation<Runtime, detail::sleep_op, Token>::operation;
   inline std::error_code await_resume() noexcept {
-    const auto r = operation<Runtime, detail::sleep_op, Stoppable>::await_resume();
+    const auto r = operation<Runtime, detail::sleep_op, Token>::await_resume();
     return r.raw() == -ETIME ? std::error_code{} : r.error();
   }
 };
@@ -73,10 +73,12 @@ template <class Runtime>
   return sleep_awaiter<Runtime>(rt, detail::sleep_op{.at = to_timespec(d)});
 }
 /// The same, cut short (ECANCELED) by a stop request on `token`.
-template <class Runtime>
-[[nodiscard]] inline sleep_awaiter<Runtime, true> sleep_for(Runtime& rt, std::chrono::nanoseconds d,
-                                                            std::stop_token token) noexcept {
-  return sleep_awaiter<Runtime, true>(rt, detail::sleep_op{.at = to_timespec(d)}, std::move(token));
+template <class Runtime, stop_token_kind Token>
+[[nodiscard]] inline sleep_awaiter<Runtime, Token> sleep_for(Runtime& rt,
+                                                             std::chrono::nanoseconds d,
+                                                             Token token) noexcept {
+  return sleep_awaiter<Runtime, Token>(rt, detail::sleep_op{.at = to_timespec(d)},
+                                       std::move(token));
 }
 
 /// Suspend until `t` on the steady or the system clock (an absolute TIMEOUT).
@@ -86,10 +88,10 @@ template <class Runtime, class Clock, class Duration>
   return sleep_awaiter<Runtime>(rt, detail::until(t));
 }
 /// The same, cut short (ECANCELED) by a stop request on `token`.
-template <class Runtime, class Clock, class Duration>
-[[nodiscard]] inline sleep_awaiter<Runtime, true> sleep_until(
-    Runtime& rt, std::chrono::time_point<Clock, Duration> t, std::stop_token token) noexcept {
-  return sleep_awaiter<Runtime, true>(rt, detail::until(t), std::move(token));
+template <class Runtime, class Clock, class Duration, stop_token_kind Token>
+[[nodiscard]] inline sleep_awaiter<Runtime, Token> sleep_until(
+    Runtime& rt, std::chrono::time_point<Clock, Duration> t, Token token) noexcept {
+  return sleep_awaiter<Runtime, Token>(rt, detail::until(t), std::move(token));
 }
 
 /// Await `op`, cancelled by the kernel if it has not completed within `d`: the operation and a
@@ -102,10 +104,10 @@ template <class Runtime, class Op>
                                                detail::timed<Op>{std::move(op), to_timespec(d)});
 }
 /// The same, also cancelled by a stop request on `token`.
-template <class Runtime, class Op>
-[[nodiscard]] inline operation<Runtime, detail::timed<Op>, true> with_timeout(
-    Runtime& rt, Op op, std::chrono::nanoseconds d, std::stop_token token) noexcept {
-  return operation<Runtime, detail::timed<Op>, true>(
+template <class Runtime, class Op, stop_token_kind Token>
+[[nodiscard]] inline operation<Runtime, detail::timed<Op>, Token> with_timeout(
+    Runtime& rt, Op op, std::chrono::nanoseconds d, Token token) noexcept {
+  return operation<Runtime, detail::timed<Op>, Token>(
       rt, detail::timed<Op>{std::move(op), to_timespec(d)}, std::move(token));
 }
 

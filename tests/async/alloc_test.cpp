@@ -1,7 +1,8 @@
 // Zero heap allocations per operation in steady state: global operator new is replaced in this
 // test binary by one that counts, and a second round of the same work — spawned tasks awaiting
-// NOPs, a timeout, a when_any whose loser is cancelled, a stop request on a blocked read, a
-// parked operation — must allocate nothing at all.
+// NOPs, a timeout, a when_any whose loser is cancelled, one whose losing task is stopped through
+// its token, a sequence ended by its token, a stop request on a blocked read, a parked
+// operation — must allocate nothing at all.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -49,11 +50,31 @@ using namespace std::chrono_literals;
 using async::task;
 using rt_type = async::runtime<>;
 
+task<rt_type::result_type> wait_for_byte(rt_type& rt, int pipe_in, async::inplace_stop_token stop) {
+  char byte;
+  co_return co_await rt.op(ops::read{pipe_in, std::span(&byte, 1)}, stop);
+}
+
+task<void> stop_after_a_nop(rt_type& rt, async::inplace_stop_source& stop) {
+  (void)co_await rt.op(ops::nop{});
+  stop.request_stop();
+}
+
 task<void> connection_like(rt_type& rt, int pipe_in, std::stop_token stop, int& done) {
   (void)co_await rt.op(ops::nop{});
   (void)co_await async::with_timeout(rt, ops::nop{}, 1s);
   auto any = co_await async::when_any(rt.op(ops::nop{}), async::sleep_for(rt, 10s));
   EXPECT_EQ(any.index, 0u);
+  auto stopped = co_await async::when_any(rt.op(ops::nop{}), [&](async::inplace_stop_token t) {
+    return wait_for_byte(rt, pipe_in, t);
+  });
+  EXPECT_EQ(stopped.index, 0u);
+  EXPECT_EQ(std::get<1>(stopped.results).error(), std::errc::operation_canceled);
+  async::inplace_stop_source sequence_stop;
+  auto polls = async::multishot(rt, ops::poll_add{.file = pipe_in, .flags = poll_flags::add_multi},
+                                {}, sequence_stop.get_token());
+  rt.spawn(stop_after_a_nop(rt, sequence_stop));
+  EXPECT_FALSE(co_await polls.next()) << "nothing is written: the stop ends the sequence";
   char byte;
   auto r = co_await rt.op(ops::read{pipe_in, std::span(&byte, 1)}, stop);
   EXPECT_EQ(r.error(), std::errc::operation_canceled);

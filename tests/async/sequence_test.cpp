@@ -9,7 +9,9 @@
 #include <chrono>
 #include <coroutine>
 #include <cstring>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 #include "pipe.hpp"
 import urine;
@@ -201,6 +203,149 @@ TEST_F(async_sequence, multishot_poll_and_read_multishot_yield_and_close_drains)
     EXPECT_FALSE(polls.armed());
   }(rt, *buffers, in.get(), out.get(), poll_in.get(), poll_out.get()));
   EXPECT_EQ(buffers->available(), 8u);
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+// Bounds a test's waits on a sequence: unless `done` is stopped first, it cancels the sequence
+// after 5 s and says so in `fired`.
+template <class Sequence>
+task<void> watchdog(rt_type& rt, Sequence& s, std::stop_token done, bool& fired) {
+  if (!co_await async::sleep_for(rt, 5s, std::move(done))) {
+    fired = true;
+    s.cancel();
+  }
+}
+
+TEST_F(async_sequence, a_stop_on_its_thread_ends_a_sequence_and_every_descriptor_is_accounted_for) {
+  auto [listener, addr] = test::tcp_listener(64);
+  rt_type rt;
+  const std::size_t fds = test::fd_count();
+  constexpr int clients = 6;
+  std::vector<test::unique_fd> cs;
+  for (int i = 0; i < clients; ++i) cs.push_back(connect_to(addr));
+  int yielded = 0, after_stop = 0;
+  std::size_t arms = 0;
+  bool fired = false;
+  rt.run([](rt_type& rt, int listener, int& yielded, int& after_stop, std::size_t& arms,
+            bool& fired) -> task<void> {
+    std::stop_source stop, done;
+    auto accepts = async::multishot(
+        rt,
+        ops::accept{
+            .file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot},
+        {.mode = async::rearm::always}, stop.get_token());
+    rt.spawn(watchdog(rt, accepts, done.get_token(), fired));
+    auto first = co_await accepts.next();
+    EXPECT_TRUE(first && *first);
+    if (first && *first) {
+      ::close(**first);
+      ++yielded;
+    }
+    (void)co_await rt.op(ops::nop{});  // the other connections' completions arrive meanwhile
+    stop.request_stop();
+    while (auto conn = co_await accepts.next()) {
+      EXPECT_TRUE(*conn) << conn->error().message();
+      if (!*conn) continue;
+      ::close(**conn);
+      ++yielded;
+      ++after_stop;
+    }
+    EXPECT_FALSE(accepts.armed());
+    EXPECT_FALSE(co_await accepts.next()) << "a stopped sequence never re-arms";
+    arms = accepts.arms();
+    done.request_stop();
+    co_await rt.join();
+  }(rt, listener.get(), yielded, after_stop, arms, fired));
+  EXPECT_FALSE(fired) << "the stop did not end the sequence";
+  EXPECT_EQ(arms, 1u);
+  EXPECT_GT(after_stop, 0) << "what was buffered at the stop is still yielded";
+  // Every connection was yielded, or is still in the backlog: the sequence accepts no more.
+  int left = 0;
+  ASSERT_EQ(::fcntl(listener.get(), F_SETFL, O_NONBLOCK), 0);
+  while (true) {
+    const int fd = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) break;
+    ::close(fd);
+    ++left;
+  }
+  EXPECT_EQ(yielded + left, clients);
+  cs.clear();
+  EXPECT_EQ(rt.in_flight(), 0u);
+  EXPECT_EQ(test::fd_count(), fds) << "every accepted descriptor is closed";
+}
+
+TEST_F(async_sequence, a_sequence_stopped_before_its_first_next_ends_without_the_kernel) {
+  auto [listener, addr] = test::tcp_listener(8);
+  auto client = connect_to(addr);  // a connection waits: an armed accept would take it
+  rt_type rt;
+  std::size_t arms = 1;
+  rt.run([](rt_type& rt, int listener, std::size_t& arms) -> task<void> {
+    async::inplace_stop_source stop;
+    auto accepts = async::multishot(
+        rt,
+        ops::accept{
+            .file = listener, .flags = sock_flags::cloexec, .mode = accept_flags::multishot},
+        {}, stop.get_token());
+    stop.request_stop();
+    EXPECT_FALSE(co_await accepts.next());
+    arms = accepts.arms();
+  }(rt, listener.get(), arms));
+  EXPECT_EQ(arms, 0u) << "nothing was submitted";
+  EXPECT_EQ(rt.in_flight(), 0u);
+  // The connection is still in the backlog.
+  ASSERT_EQ(::fcntl(listener.get(), F_SETFL, O_NONBLOCK), 0);
+  test::unique_fd accepted(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  EXPECT_GE(accepted.get(), 0);
+}
+
+TEST_F(async_sequence, a_stop_from_another_thread_ends_a_recv_sequence_with_every_buffer_back) {
+  rt_type rt;
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 7, .entries = 8, .buffer_size = 64});
+  ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
+  auto [client, server] = test::unix_pair();
+  const std::string sent = test::pattern(300);
+  std::string received;
+  bool fired = false;
+  std::jthread other;
+  const auto start = std::chrono::steady_clock::now();
+  rt.run([](rt_type& rt, buffer_ring& buffers, int fd, int client, const std::string& sent,
+            std::string& received, bool& fired, std::jthread& other) -> task<void> {
+    std::stop_source stop, done;
+    auto recvs = async::multishot(
+        rt,
+        ops::recv{.file = fd, .into = buffer_group{7}, .io_flags = recvsend_flags::recv_multishot},
+        {.mode = async::rearm::always, .buffers = &buffers}, stop.get_token());
+    rt.spawn(watchdog(rt, recvs, done.get_token(), fired));
+    // The bytes go in pieces while the sequence waits; the stop comes right after the last.
+    other = std::jthread([&stop, &sent, client] {
+      for (std::size_t at = 0; at < sent.size(); at += 30) {
+        EXPECT_EQ(::send(client, sent.data() + at, 30, 0), 30);
+        std::this_thread::sleep_for(1ms);
+      }
+      stop.request_stop();
+    });
+    while (auto r = co_await recvs.next()) {
+      if (!*r) {
+        EXPECT_EQ(r->error(), std::errc::no_buffer_space) << r->error().message();
+        continue;
+      }
+      auto lease = buffers.take(r->raw(), r->flags());
+      EXPECT_TRUE(lease.has_value());
+      if (lease) received += lease->text();  // the lease gives the buffer back at once
+    }
+    EXPECT_FALSE(recvs.armed());
+    done.request_stop();
+    co_await rt.join();
+  }(rt, *buffers, server.get(), client.get(), sent, received, fired, other));
+  other.join();
+  EXPECT_FALSE(fired) << "the stop did not end the sequence";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(buffers->available(), 8u) << "every provided buffer is back in the ring";
+  // What the sequence did not take is still in the socket: nothing was received and lost.
+  char rest[512];
+  const ssize_t n = ::recv(server.get(), rest, sizeof rest, MSG_DONTWAIT);
+  received.append(rest, n > 0 ? static_cast<std::size_t>(n) : 0);
+  EXPECT_EQ(received, sent);
   EXPECT_EQ(rt.in_flight(), 0u);
 }
 

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <coroutine>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <tuple>
 #include "pipe.hpp"
 import urine;
@@ -126,6 +128,109 @@ TEST_F(async_when, tasks_are_children_too_and_a_task_loser_runs_to_its_end) {
     EXPECT_EQ(std::get<2>(r.results), 7) << "a task loser is not cancelled: it ran to its end";
     EXPECT_EQ(slow_finished, 1);
   }(rt));
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+// A worker that reads one byte, bounded by a timer far beyond any test's patience: stopped, it
+// ends with ECANCELED; never stopped, with ETIME (or its byte).
+task<async::runtime<>::result_type> read_byte(rt_type& rt, int fd, char& byte,
+                                              async::inplace_stop_token stop) {
+  co_return co_await async::with_timeout(rt, ops::read{fd, std::span(&byte, 1)}, 10s, stop);
+}
+
+TEST_F(async_when, a_losing_stoppable_task_child_is_stopped_and_the_parent_resumes_at_once) {
+  auto [idle_in, idle_out] = test::make_pipe<test::unique_fd>();  // nothing ever written
+  auto [in, out] = test::make_pipe<test::unique_fd>();
+  ASSERT_EQ(::write(out.get(), "w", 1), 1);
+  rt_type rt;
+  char won = 0, lost = 0;
+  const auto start = std::chrono::steady_clock::now();
+  rt.run([](rt_type& rt, int idle, int fd, char& won, char& lost) -> task<void> {
+    auto r = co_await async::when_any(
+        [&](async::inplace_stop_token t) { return read_byte(rt, idle, lost, t); },
+        rt.op(ops::read{fd, std::span(&won, 1)}));
+    EXPECT_EQ(r.index, 1u);
+    EXPECT_EQ(std::get<1>(r.results).raw(), 1);
+    EXPECT_EQ(std::get<0>(r.results).error(), std::errc::operation_canceled)
+        << std::get<0>(r.results).error().message();
+    EXPECT_EQ(rt.in_flight(), 0u) << "the loser's read and timer completed before the parent";
+  }(rt, idle_in.get(), in.get(), won, lost));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "the loser ran to its timer";
+  EXPECT_EQ(won, 'w');
+  EXPECT_EQ(lost, 0);
+}
+
+TEST_F(async_when, a_stoppable_loser_that_completes_anyway_hands_its_result_over) {
+  auto [in, out] = test::make_pipe<test::unique_fd>();
+  rt_type rt;
+  for (int round = 0; round < 50; ++round) {
+    // The byte is there before the loser's read is submitted: the read completes when the NOP
+    // does, before any cancel can reach it, and its byte must come back in its result.
+    ASSERT_EQ(::write(out.get(), "b", 1), 1);
+    char byte = 0;
+    rt.run([](rt_type& rt, int fd, char& byte) -> task<void> {
+      auto r = co_await async::when_any(rt.op(ops::nop{}), [&](async::inplace_stop_token t) {
+        return read_byte(rt, fd, byte, t);
+      });
+      EXPECT_EQ(r.index, 0u);
+      auto& lost = std::get<1>(r.results);
+      if (lost) {
+        EXPECT_EQ(*lost, 1);
+        EXPECT_EQ(byte, 'b');
+      } else {
+        // Cancelled first after all: the byte stays in the pipe, for the next round.
+        EXPECT_EQ(lost.error(), std::errc::operation_canceled);
+        char b = 0;
+        EXPECT_EQ(::read(fd, &b, 1), 1);
+        EXPECT_EQ(b, 'b');
+      }
+    }(rt, in.get(), byte));
+  }
+  // A cancel that found its operation done posts its own completion later: one more round.
+  rt.run([](rt_type& rt) -> task<void> { (void)co_await rt.op(ops::nop{}); }(rt));
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+TEST_F(async_when, a_stop_of_the_parent_token_from_another_thread_reaches_every_child) {
+  auto [in, out] = test::make_pipe<test::unique_fd>();  // nothing ever written
+  rt_type rt;
+  std::stop_source stop;
+  std::jthread requester;
+  char a = 0, b = 0;
+  const auto start = std::chrono::steady_clock::now();
+  rt.run([](rt_type& rt, int fd, char& a, char& b, std::stop_source& stop,
+            std::jthread& requester) -> task<void> {
+    requester = std::jthread([&stop] {
+      std::this_thread::sleep_for(20ms);
+      stop.request_stop();
+    });
+    auto [op, child, sleep] = co_await async::when_all(
+        stop.get_token(), async::with_timeout(rt, ops::read{fd, std::span(&a, 1)}, 10s),
+        [&](async::inplace_stop_token t) { return read_byte(rt, fd, b, t); },
+        async::sleep_for(rt, 10s));
+    EXPECT_EQ(op.error(), std::errc::operation_canceled) << op.error().message();
+    EXPECT_EQ(child.error(), std::errc::operation_canceled) << child.error().message();
+    EXPECT_EQ(sleep.error(), std::errc::operation_canceled) << sleep.error().message();
+  }(rt, in.get(), a, b, stop, requester));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "a child ran to its timer";
+  EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+TEST_F(async_when, a_parent_token_stopped_before_the_await_stops_every_child_at_once) {
+  auto [in, out] = test::make_pipe<test::unique_fd>();  // nothing ever written
+  rt_type rt;
+  async::inplace_stop_source stop;
+  stop.request_stop();
+  char a = 0, b = 0;
+  const auto start = std::chrono::steady_clock::now();
+  rt.run([](rt_type& rt, int fd, char& a, char& b, async::inplace_stop_token token) -> task<void> {
+    auto r = co_await async::when_any(
+        token, async::with_timeout(rt, ops::read{fd, std::span(&a, 1)}, 10s),
+        [&](async::inplace_stop_token t) { return read_byte(rt, fd, b, t); });
+    EXPECT_EQ(std::get<0>(r.results).error(), std::errc::operation_canceled);
+    EXPECT_EQ(std::get<1>(r.results).error(), std::errc::operation_canceled);
+  }(rt, in.get(), a, b, stop.get_token()));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "a child ran to its timer";
   EXPECT_EQ(rt.in_flight(), 0u);
 }
 
