@@ -68,6 +68,12 @@ inline constexpr bool is_timed = false;
 template <class Op>
 inline constexpr bool is_timed<timed<Op>> = true;
 
+/// Whether `Op`'s completions end with a zero-copy send's notification.
+template <class Op>
+inline constexpr bool posts_notification = zero_copy_send<Op> || is_zero_copy<Op>;
+template <class Op>
+inline constexpr bool posts_notification<timed<Op>> = posts_notification<Op>;
+
 template <class Op>
 [[nodiscard]] inline bool is_plain_descriptor(const Op& op) noexcept {
   if constexpr (is_timed<Op>)
@@ -724,15 +730,17 @@ class operation : private detail::operation_header {
   Op op_;
 
  private:
-  /// CQEs beyond the operation's own: a link timer's, a zero-copy send's notification.
-  static constexpr std::uint8_t extra_cqes = detail::is_timed<Op> || detail::is_zero_copy<Op>;
+  /// CQEs beyond the operation's own that it waits for: a link timer's.
+  static constexpr std::uint8_t extra_cqes = detail::is_timed<Op> ? 1 : 0;
+  /// A CQ slot for a zero-copy send's notification: the operation's last CQE, or the tracker's.
+  static constexpr std::uint8_t notification_slot = detail::posts_notification<Op> ? 1 : 0;
   /// Whether the ring's CQEs carry 16 extra bytes for the result.
   static constexpr bool has_extra = !std::is_same_v<typename Runtime::extra_type, no_extra>;
   /// Whether the operation can go as tag::single: one CQE, nothing to copy beside the result,
   /// and no way to be cancelled (neither a stop token nor a combinator asks) — so no hook, no
   /// generation and no cancel slot.
   static constexpr bool may_be_single =
-      !Stoppable && !detail::is_timed<Op> && !detail::is_zero_copy<Op> && !has_extra;
+      !Stoppable && !detail::is_timed<Op> && !detail::posts_notification<Op> && !has_extra;
 
   /// Push the SQE(s); the slots are reserved.
   [[gnu::always_inline]] inline void push_now() noexcept {
@@ -794,7 +802,8 @@ class operation : private detail::operation_header {
     }
     cancel_requested = false;
     remote_stop = false;
-    slots = static_cast<std::uint8_t>(1 + extra_cqes + ((stoppable || cancellable_) ? 1 : 0));
+    slots = static_cast<std::uint8_t>(1 + extra_cqes + notification_slot +
+                                      ((stoppable || cancellable_) ? 1 : 0));
     pending = static_cast<std::uint8_t>(1 + extra_cqes);
     if (rt_->admit(*this)) push_now();
     // Registered after the submission: a stop already requested runs the callback here, on
@@ -824,7 +833,11 @@ class operation : private detail::operation_header {
   static bool take_cqe(detail::operation_header* h, detail::tag t,
                        const detail::cqe_data& d) noexcept {
     auto* self = static_cast<operation*>(h);
-    if (t == detail::tag::operation) {
+    if (t == detail::tag::operation && is_notification(d)) {
+      // A send awaited without a tracker resumes on its notification, with the send's result;
+      // nothing follows.
+      h->res_flags &= ~static_cast<std::uint32_t>(cqe_flags::more);
+    } else if (t == detail::tag::operation) {
       h->res = d.res;
       h->res_flags = d.flags;
       if constexpr (has_extra) {
@@ -842,6 +855,13 @@ class operation : private detail::operation_header {
       }
     }
     return h->pending == 0;
+  }
+
+  [[nodiscard]] static inline bool is_notification(const detail::cqe_data& d) noexcept {
+    if constexpr (detail::posts_notification<Op>)
+      return any(cqe_flags(d.flags), cqe_flags::notif);
+    else
+      return false;
   }
 
   /// The hooks every object of this type points at.

@@ -102,6 +102,26 @@ TEST_F(async_zero_copy, a_send_resumes_with_its_bytes_before_its_notification) {
   EXPECT_EQ(receive(server.get(), data.size()), data);
 }
 
+TEST_F(async_zero_copy, without_a_tracker_a_send_resumes_on_its_notification_with_its_bytes) {
+  held_connection c = with_full_window();
+  const std::string data = test::pattern(3000);
+  rt_type rt;
+  bool resumed = false;
+  rt.spawn([](rt_type& rt, int fd, const std::string& data, bool& resumed) -> task<void> {
+    auto r = co_await rt.op(ops::send_zc{fd, data});
+    resumed = true;
+    EXPECT_EQ(r.raw(), 3000) << "the send's result, not the notification's";
+    EXPECT_FALSE(r.more());
+  }(rt, c.client.get(), data, resumed));
+  rt.run([](rt_type& rt, held_connection& c, const std::string& data, bool& resumed) -> task<void> {
+    (void)co_await async::sleep_for(rt, 20ms);
+    EXPECT_FALSE(resumed) << "the kernel still holds the buffer: the receiver has not read";
+    EXPECT_EQ(receive(c.server.get(), c.backlog.size() + data.size()), c.backlog + data);
+    co_await rt.join();
+    EXPECT_TRUE(resumed);
+  }(rt, c, data, resumed));
+}
+
 TEST_F(async_zero_copy, the_sender_goes_on_while_the_kernel_holds_its_buffer) {
   held_connection c = with_full_window();
   const std::string first = test::pattern(3000, 1), second = test::pattern(2000, 2);
