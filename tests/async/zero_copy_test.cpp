@@ -5,7 +5,9 @@
 // Real TCP connections over loopback; the bytes the peer receives are checked.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -69,14 +71,18 @@ held_connection with_full_window() {
   EXPECT_EQ(::setsockopt(listener.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
   held_connection c;
   c.client.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int large = 256 * 1024;  // room for the backlog on the sender's side
+  EXPECT_EQ(::setsockopt(c.client.get(), SOL_SOCKET, SO_SNDBUF, &large, sizeof large), 0);
   EXPECT_EQ(::connect(c.client.get(), reinterpret_cast<const ::sockaddr*>(&addr), sizeof addr), 0);
   c.server.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
   EXPECT_TRUE(c.server);
-  // Far more than the window: the rest stays with the sender.
   const std::string filler = test::pattern(64 * 1024, 9);
   const ::ssize_t sent = ::send(c.client.get(), filler.data(), filler.size(), MSG_DONTWAIT);
-  EXPECT_GT(sent, 32 * 1024) << "the send buffer takes a backlog larger than the window";
   c.backlog = filler.substr(0, sent > 0 ? static_cast<std::size_t>(sent) : 0);
+  // What the window did not take waits with the sender: the window is shut.
+  int unsent = 0;
+  EXPECT_EQ(::ioctl(c.client.get(), SIOCOUTQNSD, &unsent), 0);
+  EXPECT_GT(unsent, 0) << "the receiver's window took the whole backlog of " << sent << " bytes";
   return c;
 }
 
