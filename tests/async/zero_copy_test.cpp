@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <cerrno>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -106,6 +107,45 @@ TEST_F(async_zero_copy, a_send_resumes_with_its_bytes_before_its_notification) {
         EXPECT_EQ(rt.in_flight(), 0u);
       }(rt, client.get(), data, tracker));
   EXPECT_EQ(receive(server.get(), data.size()), data);
+}
+
+TEST_F(async_zero_copy, copied_counts_the_notifications_that_say_the_kernel_copied) {
+  auto [client, server] = test::tcp_pair();
+  const std::string data = test::pattern(1000);
+  async::zc_tracker tracker;
+  rt_type rt;
+  int result = 0;
+  rt.run([](rt_type& rt, int fd, const std::string& data, async::zc_tracker& tracker,
+            int& result) -> task<void> {
+    const ops::send_zc report{
+        .file = fd, .from = data, .io_flags = recvsend_flags::send_zc_report_usage};
+    result = (co_await rt.op(report, tracker)).raw();
+    co_await tracker.drained();
+  }(rt, client.get(), data, tracker, result));
+  if (result == -EINVAL) GTEST_SKIP() << "kernel lacks IORING_SEND_ZC_REPORT_USAGE (since 6.2)";
+  EXPECT_EQ(result, 1000);
+  EXPECT_EQ(tracker.notifications(), 1u);
+  EXPECT_EQ(tracker.copied(), 1u) << "over loopback the kernel copies for the receiver";
+  EXPECT_EQ(receive(server.get(), data.size()), data);
+}
+
+TEST_F(async_zero_copy, a_failed_send_resumes_with_its_error_and_is_tracked_to_its_end) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  const test::unique_fd in(p[0]), out(p[1]);
+  const std::string data = test::pattern(100);
+  async::zc_tracker tracker;
+  rt_type rt;
+  rt.run(
+      [](rt_type& rt, int fd, const std::string& data, async::zc_tracker& tracker) -> task<void> {
+        auto r = co_await rt.op(ops::send_zc{fd, data}, tracker);
+        EXPECT_EQ(r.raw(), -ENOTSOCK);
+        // A notification follows when the kernel had prepared one; pending() counts it either way.
+        EXPECT_EQ(tracker.pending(), r.more() ? 1u : 0u);
+        co_await tracker.drained();
+        EXPECT_EQ(tracker.notifications(), r.more() ? 1u : 0u);
+        EXPECT_EQ(rt.in_flight(), 0u);
+      }(rt, out.get(), data, tracker));
 }
 
 TEST_F(async_zero_copy, without_a_tracker_a_send_resumes_on_its_notification_with_its_bytes) {
