@@ -28,7 +28,7 @@ export namespace urine::async {
 /// is safe).
 class zc_tracker : private detail::operation_header {
  public:
-  zc_tracker() noexcept { hooks = &hooks_table; }
+  inline zc_tracker() noexcept { hooks = &hooks_table; }
   zc_tracker(const zc_tracker&) = delete;
   zc_tracker& operator=(const zc_tracker&) = delete;
   inline ~zc_tracker() {
@@ -86,8 +86,8 @@ class zc_tracker : private detail::operation_header {
 
  private:
   /// One CQE with this tracker's address in its user data.
-  static detail::routed route(detail::operation_header* h, std::uint64_t ud,
-                              const detail::cqe_data& d) noexcept {
+  static inline detail::routed route(detail::operation_header* h, std::uint64_t ud,
+                                     const detail::cqe_data& d) noexcept {
     auto* self = static_cast<zc_tracker*>(h);
     const auto flags = cqe_flags(d.flags);
     if (any(flags, cqe_flags::notif)) {
@@ -127,10 +127,11 @@ class zc_tracker : private detail::operation_header {
     return w;
   }
 
-  static bool no_cqe(detail::operation_header*, detail::tag, const detail::cqe_data&) noexcept {
+  static inline bool no_cqe(detail::operation_header*, detail::tag,
+                            const detail::cqe_data&) noexcept {
     return false;
   }
-  static void no_push(detail::operation_header*) noexcept {}
+  static inline void no_push(detail::operation_header*) noexcept {}
   /// The runtime reaches a tracker only through route.
   static constexpr detail::operation_hooks hooks_table{&no_cqe, &no_push, &route};
 
