@@ -86,8 +86,8 @@ def doc_comment(original, start):
         s = line.strip()
         if s.startswith("///") and not s.startswith("///<"):
             docs.append(s[3:].strip())
-        elif s.startswith("[[") or s.startswith("template"):
-            continue
+        elif s.startswith(("[[", "template")) and not s.endswith((";", "}")):
+            continue  # the declaration's own attributes or template head, not one before it
         else:
             break
     return " ".join(reversed(docs)).strip()

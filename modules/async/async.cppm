@@ -1,6 +1,7 @@
 // urine.async — coroutines over any operation: a runtime owning one ring per thread, lazy tasks
 // and scopes, awaitable operations (state in the frame, no allocation), cancellation, timeouts,
-// when_all/when_any, multishot sequences, cross-ring posting by MSG_RING.
+// when_all/when_any, multishot sequences, zero-copy sends that resume before their notification,
+// cross-ring posting by MSG_RING.
 export module urine.async;
 
 export import :frame_allocator;
@@ -8,6 +9,7 @@ export import :core;
 export import :stop;
 export import :messenger;
 export import :task;
+export import :zero_copy;
 export import :runtime;
 export import :time;
 export import :when;

@@ -192,12 +192,24 @@ enum class op_state : std::uint8_t {
 
 struct operation_header;
 
+/// What a header that routes its completions itself (see operation_hooks::route) asks of the
+/// runtime for one CQE: the CQ slots it gives back, and up to two waiters to run.
+struct routed {
+  unsigned freed = 0;
+  ready_node* first = nullptr;
+  ready_node* then = nullptr;
+};
+
 /// What the runtime calls on an operation: one table per operation type, one pointer per object.
 struct operation_hooks {
   /// Take one CQE (of this operation, or of its link timer); true when the waiter should run.
   bool (*on_cqe)(operation_header*, tag, const cqe_data&) noexcept;
   /// Push the SQE(s) now: room in the CQ budget and the SQ is the runtime's business.
   void (*push)(operation_header*) noexcept;
+  /// Set for a header several operations share (a zero-copy send tracker): it takes each CQE
+  /// whole, the runtime's budget included, and finds the operation the CQE is for by its user
+  /// data. Null for a header of one operation, which the runtime accounts for itself.
+  routed (*route)(operation_header*, std::uint64_t user_data, const cqe_data&) noexcept = nullptr;
 };
 
 /// The part of an awaitable operation the runtime sees: what a CQE's user data points at.

@@ -28,6 +28,7 @@ import :core;
 import :messenger;
 import :stop;
 import :task;
+import :zero_copy;
 
 export namespace urine::async {
 
@@ -67,6 +68,12 @@ template <class Op>
 inline constexpr bool is_timed = false;
 template <class Op>
 inline constexpr bool is_timed<timed<Op>> = true;
+
+/// Whether `Op`'s completions end with a zero-copy send's notification.
+template <class Op>
+inline constexpr bool posts_notification = zero_copy_send<Op> || is_zero_copy<Op>;
+template <class Op>
+inline constexpr bool posts_notification<timed<Op>> = posts_notification<Op>;
 
 template <class Op>
 [[nodiscard]] inline bool is_plain_descriptor(const Op& op) noexcept {
@@ -220,6 +227,20 @@ class runtime {
   [[nodiscard]] inline operation<runtime, Op, Token> op(Op o, Token token) noexcept {
     return operation<runtime, Op, Token>(*this, std::move(o), std::move(token));
   }
+  /// Await a zero-copy send: it resumes on its first completion, with the send's result (more()
+  /// says a notification follows), and `tracker` counts its buffer as the kernel's until the
+  /// notification arrives (see zc_tracker). A stop request on `token` cancels it.
+  template <detail::zero_copy_send Op>
+  [[nodiscard]] inline operation<runtime, detail::zero_copy<Op>> op(Op o,
+                                                                    zc_tracker& tracker) noexcept {
+    return operation<runtime, detail::zero_copy<Op>>(*this, {std::move(o), &tracker});
+  }
+  template <detail::zero_copy_send Op>
+  [[nodiscard]] inline operation<runtime, detail::zero_copy<Op>, true> op(
+      Op o, zc_tracker& tracker, std::stop_token token) noexcept {
+    return operation<runtime, detail::zero_copy<Op>, true>(*this, {std::move(o), &tracker},
+                                                           std::move(token));
+  }
 
   /// CQ slots reserved by operations in flight.
   [[nodiscard]] unsigned in_flight() const noexcept { return in_flight_; }
@@ -260,10 +281,15 @@ class runtime {
     ++parked_total_;
   }
 
-  /// A user data for `h` (a new generation) with tag `t`, recorded in `h` for cancellation.
+  /// A user data for `h` (a new generation) naming `h`, recorded in `h` for cancellation.
   [[nodiscard, gnu::always_inline]] inline std::uint64_t tag_next(
       detail::operation_header& h) noexcept {
-    const std::uint64_t ud = detail::encode(&h, ++generation_, detail::tag::operation);
+    return tag_next(h, h);
+  }
+  /// The same, naming `target`: the header its CQEs go to (a zero-copy send's tracker).
+  [[nodiscard, gnu::always_inline]] inline std::uint64_t tag_next(
+      detail::operation_header& h, detail::operation_header& target) noexcept {
+    const std::uint64_t ud = detail::encode(&target, ++generation_, detail::tag::operation);
     // Atomic because another thread's stop request may read it (see check_remote_stop).
     std::atomic_ref(h.user_data).store(ud, std::memory_order_relaxed);
     return ud;
@@ -448,6 +474,13 @@ class runtime {
       case detail::tag::operation:
       case detail::tag::link_timer: {
         auto* h = detail::address_of<detail::operation_header>(ud);
+        if (h->hooks->route != nullptr) [[unlikely]] {
+          const detail::routed r = h->hooks->route(h, ud, detail::cqe_data{res, flags, extra});
+          in_flight_ -= r.freed;
+          if (r.first != nullptr) deliver<D>(*r.first);
+          if (r.then != nullptr) deliver<D>(*r.then);
+          break;
+        }
         const bool last = detail::tag_of(ud) == detail::tag::link_timer ||
                           !any(cqe_flags(flags), cqe_flags::more);
         if (last) {
@@ -697,14 +730,17 @@ class operation : private detail::operation_header {
   Op op_;
 
  private:
-  /// CQEs beyond the operation's own: a link timer's.
+  /// CQEs beyond the operation's own that it waits for: a link timer's.
   static constexpr std::uint8_t extra_cqes = detail::is_timed<Op> ? 1 : 0;
+  /// A CQ slot for a zero-copy send's notification: the operation's last CQE, or the tracker's.
+  static constexpr std::uint8_t notification_slot = detail::posts_notification<Op> ? 1 : 0;
   /// Whether the ring's CQEs carry 16 extra bytes for the result.
   static constexpr bool has_extra = !std::is_same_v<typename Runtime::extra_type, no_extra>;
   /// Whether the operation can go as tag::single: one CQE, nothing to copy beside the result,
   /// and no way to be cancelled (neither a stop token nor a combinator asks) — so no hook, no
   /// generation and no cancel slot.
-  static constexpr bool may_be_single = !Stoppable && !detail::is_timed<Op> && !has_extra;
+  static constexpr bool may_be_single =
+      !Stoppable && !detail::is_timed<Op> && !detail::posts_notification<Op> && !has_extra;
 
   /// Push the SQE(s); the slots are reserved.
   [[gnu::always_inline]] inline void push_now() noexcept {
@@ -718,6 +754,12 @@ class operation : private detail::operation_header {
                            (ud & ~detail::tag_mask) |
                                static_cast<std::uint64_t>(detail::tag::link_timer));
       }
+    } else if constexpr (detail::is_zero_copy<Op>) {
+      // The CQEs go to the tracker, which hands the first back to this operation. Its CQE
+      // cannot come before expect(): a reap that push makes to free SQ room runs before the SQE
+      // is placed.
+      pushed = rt_->push(op_.op, rt_->tag_next(*this, op_.tracker->header()));
+      if (pushed) op_.tracker->expect(*this);
     } else {
       pushed = rt_->push(op_, rt_->tag_next(*this));
     }
@@ -756,7 +798,8 @@ class operation : private detail::operation_header {
     }
     cancel_requested = false;
     remote_stop = false;
-    slots = static_cast<std::uint8_t>(1 + extra_cqes + ((stoppable || cancellable_) ? 1 : 0));
+    slots = static_cast<std::uint8_t>(1 + extra_cqes + notification_slot +
+                                      ((stoppable || cancellable_) ? 1 : 0));
     pending = static_cast<std::uint8_t>(1 + extra_cqes);
     if (rt_->admit(*this)) push_now();
     // Registered after the submission: a stop already requested runs the callback here, on
@@ -793,7 +836,11 @@ class operation : private detail::operation_header {
   static bool take_cqe(detail::operation_header* h, detail::tag t,
                        const detail::cqe_data& d) noexcept {
     auto* self = static_cast<operation*>(h);
-    if (t == detail::tag::operation) {
+    if (t == detail::tag::operation && is_notification(d)) {
+      // A send awaited without a tracker resumes on its notification, with the send's result;
+      // nothing follows.
+      h->res_flags &= ~static_cast<std::uint32_t>(cqe_flags::more);
+    } else if (t == detail::tag::operation) {
       h->res = d.res;
       h->res_flags = d.flags;
       if constexpr (has_extra) {
@@ -811,6 +858,13 @@ class operation : private detail::operation_header {
       }
     }
     return h->pending == 0;
+  }
+
+  [[nodiscard]] static inline bool is_notification(const detail::cqe_data& d) noexcept {
+    if constexpr (detail::posts_notification<Op>)
+      return any(cqe_flags(d.flags), cqe_flags::notif);
+    else
+      return false;
   }
 
   /// The hooks every object of this type points at.

@@ -5,6 +5,7 @@ list(APPEND URINE_MODULE_UNITS
   async/stop.cppm
   async/messenger.cppm
   async/task.cppm
+  async/zero_copy.cppm
   async/runtime.cppm
   async/time.cppm
   async/when.cppm

@@ -5,6 +5,7 @@
 // operation — must allocate nothing at all.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <atomic>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <new>
 #include <span>
 #include <stop_token>
+#include <string>
 #include <vector>
 #include "pipe.hpp"
 import urine;
@@ -114,6 +116,45 @@ TEST_F(async_allocations, steady_state_allocates_nothing) {
   EXPECT_EQ(done, static_cast<int>(2 * tasks));
   EXPECT_GT(rt.parked_total(), 0u);
   EXPECT_EQ(during, 0u) << "allocations in a steady-state round";
+}
+
+/// `count` messages of `size` bytes of `data`, each sent zero-copy as soon as the previous one's
+/// first completion came, then a wait for every notification; with a stop token, as a
+/// connection that can be stopped would.
+task<void> send_all(rt_type& rt, int fd, const std::string& data, std::size_t size,
+                    async::zc_tracker& tracker, std::stop_token stop, int& failures) {
+  for (std::size_t at = 0; at < data.size(); at += size) {
+    const auto part = std::span(data.data() + at, size);
+    auto r = (at / size) % 2 == 0 ? co_await rt.op(ops::send_zc{fd, part}, tracker)
+                                  : co_await rt.op(ops::send_zc{fd, part}, tracker, stop);
+    if (r.raw() != static_cast<int>(size)) ++failures;
+  }
+  co_await tracker.drained();
+}
+
+TEST_F(async_allocations, zero_copy_sends_allocate_nothing) {
+  if (const std::string why = test::lacks(opcode::send_zc); !why.empty()) GTEST_SKIP() << why;
+  auto [client, server] = test::tcp_pair();
+  const std::string data = test::pattern(64 * 256);
+  rt_type rt(setup{.entries = 16, .cq_entries = 32});
+  async::zc_tracker tracker;
+  std::stop_source stop;  // its state is the caller's
+  int failures = 0;
+  std::string got(data.size(), '\0');
+  rt.run(send_all(rt, client.get(), data, 256, tracker, stop.get_token(), failures));
+  ASSERT_EQ(::recv(server.get(), got.data(), got.size(), MSG_WAITALL | MSG_DONTWAIT),
+            static_cast<::ssize_t>(data.size()));
+
+  auto measured = send_all(rt, client.get(), data, 256, tracker, stop.get_token(), failures);
+  const std::size_t before = allocations.load();
+  rt.run(std::move(measured));
+  const std::size_t during = allocations.load() - before;
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(tracker.notifications(), 2 * 64u);
+  EXPECT_EQ(during, 0u) << "allocations while sending zero-copy";
+  ASSERT_EQ(::recv(server.get(), got.data(), got.size(), MSG_WAITALL | MSG_DONTWAIT),
+            static_cast<::ssize_t>(data.size()));
+  EXPECT_EQ(got, data);
 }
 
 }  // namespace
