@@ -235,11 +235,12 @@ class runtime {
                                                                     zc_tracker& tracker) noexcept {
     return operation<runtime, detail::zero_copy<Op>>(*this, {std::move(o), &tracker});
   }
-  template <detail::zero_copy_send Op>
-  [[nodiscard]] inline operation<runtime, detail::zero_copy<Op>, true> op(
-      Op o, zc_tracker& tracker, std::stop_token token) noexcept {
-    return operation<runtime, detail::zero_copy<Op>, true>(*this, {std::move(o), &tracker},
-                                                           std::move(token));
+  template <detail::zero_copy_send Op, stop_token_kind Token>
+  [[nodiscard]] inline operation<runtime, detail::zero_copy<Op>, Token> op(Op o,
+                                                                           zc_tracker& tracker,
+                                                                           Token token) noexcept {
+    return operation<runtime, detail::zero_copy<Op>, Token>(*this, {std::move(o), &tracker},
+                                                            std::move(token));
   }
 
   /// CQ slots reserved by operations in flight.
