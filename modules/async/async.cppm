@@ -6,6 +6,8 @@ export module urine.async;
 export import :frame_allocator;
 export import :core;
 export import :messenger;
+export import :deadline_heap;
+export import :sleep_queue;
 export import :task;
 export import :runtime;
 export import :time;

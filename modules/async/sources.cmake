@@ -3,6 +3,8 @@ list(APPEND URINE_MODULE_UNITS
   async/frame_allocator.cppm
   async/core.cppm
   async/messenger.cppm
+  async/deadline_heap.cppm
+  async/sleep_queue.cppm
   async/task.cppm
   async/runtime.cppm
   async/time.cppm
