@@ -40,6 +40,16 @@ std::vector<std::size_t> shuffled(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
+/// Turns of the loop (a NOP each) until `done()`, at most 1000: every wait here is bounded.
+template <class Done>
+task<bool> turns_until(rt_type& rt, Done done) {
+  for (int turn = 0; turn < 1000; ++turn) {
+    if (done()) co_return true;
+    (void)co_await rt.op(ops::nop{});
+  }
+  co_return done();
+}
+
 /// How a group of sleeps went: who resumed in which order, and who resumed early.
 struct record {
   std::vector<std::size_t> order;
@@ -88,7 +98,7 @@ TEST_F(async_sleep, ten_thousand_sleeps_resume_in_deadline_order_none_early_on_f
             std::size_t n) -> task<void> {
     deadlines = spawn_sleepers(rt, n, groups, r);
     // Turns of the loop until every sleeper has started: all asleep, none holds a CQ slot.
-    while (rt.sleeping() < n && r.order.empty()) (void)co_await rt.op(ops::nop{});
+    EXPECT_TRUE(co_await turns_until(rt, [&] { return rt.sleeping() == n || !r.order.empty(); }));
     EXPECT_EQ(rt.sleeping(), n);
     EXPECT_EQ(rt.in_flight(), 0u) << "a sleep holds no request of its own in the kernel";
     EXPECT_EQ(rt.parked_total(), 0u);
@@ -149,7 +159,7 @@ TEST_P(async_sleep_rearm, a_sleep_earlier_than_the_armed_timer_moves_it) {
       EXPECT_EQ(co_await async::sleep_for(rt, 10s, token), std::errc::operation_canceled);
     }(rt, stop.get_token()));
     // The long sleep starts and the timer is armed for it.
-    while (rt.timer_arms() == 0) (void)co_await rt.op(ops::nop{});
+    EXPECT_TRUE(co_await turns_until(rt, [&] { return rt.timer_arms() > 0; }));
     EXPECT_EQ(co_await async::sleep_for(rt, 20ms), std::error_code{});
     EXPECT_GE(clock_type::now() - start, 20ms);
     EXPECT_LT(clock_type::now() - start, 5s) << "the timer stayed armed for the long sleep";
@@ -202,7 +212,7 @@ TEST_F(async_sleep, stopped_sleeps_resume_cancelled_and_the_others_keep_their_or
       deadlines[i] = start + 1s + std::chrono::microseconds(i);
       rt.spawn(stoppable_sleeper(rt, deadlines[i], stops[i].get_token(), i, r, cancelled));
     }
-    while (rt.sleeping() < n) (void)co_await rt.op(ops::nop{});
+    EXPECT_TRUE(co_await turns_until(rt, [&] { return rt.sleeping() == n; }));
     for (const std::size_t i : shuffled(n, 13))
       if (i % 2 == 1) stops[i].request_stop();
     EXPECT_EQ(rt.sleeping(), n / 2) << "stopped sleeps leave the heap at once";
@@ -230,7 +240,7 @@ TEST_F(async_sleep, a_stopped_sleep_does_not_delay_a_later_one) {
       EXPECT_EQ(co_await async::sleep_for(rt, 300ms), std::error_code{});
       EXPECT_GE(clock_type::now() - start, 300ms);
     }(rt, start));
-    while (rt.timer_arms() == 0) (void)co_await rt.op(ops::nop{});
+    EXPECT_TRUE(co_await turns_until(rt, [&] { return rt.timer_arms() > 0; }));
     stop.request_stop();  // the sleep the timer is armed for
     co_await rt.join();
   }(rt, stop, start));
