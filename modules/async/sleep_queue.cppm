@@ -73,6 +73,9 @@ class sleep_queue {
   /// Add a sleep (its deadline set). When it is earlier than the armed timer, the timer moves
   /// from the run loop, once per round whatever the number of sleeps added in it.
   inline void add(timer_node& n) noexcept {
+    static_assert(!Runtime::ring_type::is_iopoll,
+                  "sleeps need TIMEOUT, which the kernel refuses on IOPOLL rings (iopoll, "
+                  "hybrid_iopoll): sleep on a runtime of another polling mode");
     heap_.push(n);
     if (n.deadline < armed_at_ && !sync_queued_) {
       sync_queued_ = true;
@@ -115,9 +118,7 @@ class sleep_queue {
   inline void close() noexcept {
     closed_ = true;
     while (!heap_.empty()) (void)heap_.pop();
-    if constexpr (!Runtime::ring_type::is_iopoll) {  // IOPOLL rings take no timers at all
-      if (armed_) (void)send(ops::timeout_remove{.target = user_data(timer_data_)});
-    }
+    if (armed_) (void)send(ops::timeout_remove{.target = user_data(timer_data_)});
   }
 
   /// Completions of the timer still to come (its TIMEOUT's, an update's or removal's).
@@ -202,8 +203,7 @@ class sleep_queue {
     at_ = to_timespec(std::chrono::nanoseconds(deadline));
     // A fresh generation: an update or removal sent to an earlier timer cannot reach this one.
     timer_data_ = encode(&fired_, ++generation_, tag::posted);
-    if (!rt_->push(ops::timeout{.after = &at_, .flags = timeout_flags::abs}, timer_data_))
-        [[unlikely]]
+    if (!push(ops::timeout{.after = &at_, .flags = timeout_flags::abs}, timer_data_)) [[unlikely]]
       return fail_all();
     armed_ = true;
     armed_at_ = deadline;
@@ -213,9 +213,18 @@ class sleep_queue {
 
   template <class Op>
   [[nodiscard]] inline bool send(const Op& op) noexcept {
-    if (!rt_->push(op, encode(&answered_, 0, tag::posted))) return false;
+    if (!push(op, encode(&answered_, 0, tag::posted))) return false;
     ++outstanding_;
     return true;
+  }
+
+  /// Push a timer's SQE. IOPOLL rings take none (and no sleep compiles on them: see add).
+  template <class Op>
+  [[nodiscard]] inline bool push(const Op& op, std::uint64_t data) noexcept {
+    if constexpr (Runtime::ring_type::is_iopoll)
+      return false;
+    else
+      return rt_->push(op, data);
   }
 
   /// The ring takes no SQE at all: no timer can be armed, so every sleep ends, as an operation
