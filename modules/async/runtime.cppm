@@ -240,10 +240,13 @@ class runtime {
   [[nodiscard]] std::uint64_t parked_total() const noexcept { return parked_total_; }
   /// Times the run loop found completions waiting in the kernel's overflow list.
   [[nodiscard]] std::uint64_t overflow_events() const noexcept { return overflow_events_; }
+
   /// Sleeps waiting for their deadline (they share one kernel timer).
   [[nodiscard]] std::size_t sleeping() const noexcept { return sleeps_.size(); }
+
   /// TIMEOUTs armed for sleeps since creation: one at a time, for the earliest deadline.
   [[nodiscard]] std::uint64_t timer_arms() const noexcept { return sleeps_.arms(); }
+
   /// Times a sleep earlier than the armed timer moved it (an update, or a removal and a new arm).
   [[nodiscard]] std::uint64_t timer_rearms() const noexcept { return sleeps_.rearms(); }
 

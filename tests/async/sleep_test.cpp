@@ -145,6 +145,11 @@ TEST_F(async_sleep, the_kernel_posts_a_few_timer_completions_for_thousands_of_sl
   std::cout << "[ info     ] " << n << " sleeps, " << posted << " completions posted\n";
 }
 
+/// A sleep for `d` that a stop on `token` must cut short.
+task<void> sleep_to_be_stopped(rt_type& rt, std::chrono::nanoseconds d, std::stop_token token) {
+  EXPECT_EQ(co_await async::sleep_for(rt, d, token), std::errc::operation_canceled);
+}
+
 /// Which way the armed timer moves earlier.
 class async_sleep_rearm : public urine::test::default_runtime_test,
                           public ::testing::WithParamInterface<async::detail::rearm_by> {};
@@ -155,9 +160,7 @@ TEST_P(async_sleep_rearm, a_sleep_earlier_than_the_armed_timer_moves_it) {
   std::stop_source stop;
   const auto start = clock_type::now();
   rt.run([](rt_type& rt, std::stop_source& stop, clock_type::time_point start) -> task<void> {
-    rt.spawn([](rt_type& rt, std::stop_token token) -> task<void> {
-      EXPECT_EQ(co_await async::sleep_for(rt, 10s, token), std::errc::operation_canceled);
-    }(rt, stop.get_token()));
+    rt.spawn(sleep_to_be_stopped(rt, 10s, stop.get_token()));
     // The long sleep starts and the timer is armed for it.
     EXPECT_TRUE(co_await turns_until(rt, [&] { return rt.timer_arms() > 0; }));
     EXPECT_EQ(co_await async::sleep_for(rt, 20ms), std::error_code{});
@@ -233,9 +236,7 @@ TEST_F(async_sleep, a_stopped_sleep_does_not_delay_a_later_one) {
   std::stop_source stop;
   const auto start = clock_type::now();
   rt.run([](rt_type& rt, std::stop_source& stop, clock_type::time_point start) -> task<void> {
-    rt.spawn([](rt_type& rt, std::stop_token token) -> task<void> {
-      EXPECT_EQ(co_await async::sleep_for(rt, 200ms, token), std::errc::operation_canceled);
-    }(rt, stop.get_token()));
+    rt.spawn(sleep_to_be_stopped(rt, 200ms, stop.get_token()));
     rt.spawn([](rt_type& rt, clock_type::time_point start) -> task<void> {
       EXPECT_EQ(co_await async::sleep_for(rt, 300ms), std::error_code{});
       EXPECT_GE(clock_type::now() - start, 300ms);
