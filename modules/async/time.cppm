@@ -108,6 +108,8 @@ class sleep_awaiter : private detail::timer_node {
   /// Not reachable through the API while queued (frames are destroyed after shutdown emptied
   /// the heap), but a heap must never keep a node that is gone.
   inline ~sleep_awaiter() {
+    // First: a stop running on another thread is waited for while the rest is still whole.
+    if constexpr (Stoppable) stop_.callback.reset();
     if (queued) (void)rt_->sleeps().remove(*this);
   }
 

@@ -4,6 +4,7 @@
 // thread, on another, racing their deadlines) resume ECANCELED without delaying the others; a
 // system-clock sleep keeps its own timer.
 #include <gtest/gtest.h>
+#include <cerrno>
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
@@ -311,6 +312,21 @@ TEST_F(async_sleep, stops_from_another_thread_racing_the_deadlines_resume_each_s
   EXPECT_EQ(rt.sleeping(), 0u);
   EXPECT_LT(clock_type::now() - start, 5s);
   std::cout << "[ info     ] " << cancelled << " of " << n << " sleeps cancelled\n";
+}
+
+TEST_F(async_sleep, a_deadline_long_past_resumes_at_once) {
+  rt_type rt;
+  rt.run([](rt_type& rt) -> task<void> {
+    // Before the clock's epoch: a negative deadline. The guard is a system-clock sleep, a timer
+    // of its own, so the test ends even if the shared timer never fires.
+    const auto guard = std::chrono::system_clock::now() + 5s;
+    auto r = co_await async::when_any(async::sleep_until(rt, clock_type::time_point{} - 1h),
+                                      async::sleep_until(rt, guard));
+    EXPECT_EQ(r.index, 0u) << "the past deadline did not resume";
+    EXPECT_EQ(std::get<0>(r.results).raw(), -ETIME);
+    EXPECT_EQ(co_await async::sleep_for(rt, -1s), std::error_code{});
+  }(rt));
+  EXPECT_EQ(rt.timer_arms(), 2u);
 }
 
 TEST_F(async_sleep, a_system_clock_sleep_keeps_its_own_timer) {
