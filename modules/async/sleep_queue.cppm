@@ -15,6 +15,7 @@ module;
 #include <cerrno>
 #include <chrono>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 export module urine.async:sleep_queue;
