@@ -8,6 +8,8 @@ export import :frame_allocator;
 export import :core;
 export import :stop;
 export import :messenger;
+export import :deadline_heap;
+export import :sleep_queue;
 export import :task;
 export import :zero_copy;
 export import :runtime;

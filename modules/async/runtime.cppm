@@ -8,6 +8,7 @@ module;
 #include <atomic>
 #include <cerrno>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,7 @@ import urine.ops;
 import urine.registration;
 import :core;
 import :messenger;
+import :sleep_queue;
 import :stop;
 import :task;
 import :zero_copy;
@@ -162,7 +164,9 @@ class runtime {
     const unsigned cq = ring_.cq_entries();
     // Room for CQEs no budget counts: posts from other rings and remote cancel requests.
     const unsigned margin = cq / 8 > 0 ? cq / 8 : 1;
-    budget_ = cq > margin + max_slots ? cq - margin : max_slots;
+    // The sleeps' one kernel timer keeps its own slots.
+    const unsigned kept = margin + detail::sleep_queue<runtime>::cq_slots;
+    budget_ = cq > kept + max_slots ? cq - kept : max_slots;
     admit_limit_ = budget_;
   }
   runtime(const runtime&) = delete;
@@ -251,6 +255,15 @@ class runtime {
   [[nodiscard]] std::uint64_t parked_total() const noexcept { return parked_total_; }
   /// Times the run loop found completions waiting in the kernel's overflow list.
   [[nodiscard]] std::uint64_t overflow_events() const noexcept { return overflow_events_; }
+
+  /// Sleeps waiting for their deadline (they share one kernel timer).
+  [[nodiscard]] std::size_t sleeping() const noexcept { return sleeps_.size(); }
+
+  /// TIMEOUTs armed for sleeps since creation: one at a time, for the earliest deadline.
+  [[nodiscard]] std::uint64_t timer_arms() const noexcept { return sleeps_.arms(); }
+
+  /// Times a sleep earlier than the armed timer moved it (an update, or a removal and a new arm).
+  [[nodiscard]] std::uint64_t timer_rearms() const noexcept { return sleeps_.rearms(); }
 
   // ---- the interface of awaitables (not for applications) --------------------------------------
 
@@ -348,6 +361,9 @@ class runtime {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (std::atomic_ref(h.remote_stop).load(std::memory_order_relaxed)) cancel(h);
   }
+
+  /// The sleeps and their kernel timer.
+  [[nodiscard]] detail::sleep_queue<runtime>& sleeps() noexcept { return sleeps_; }
 
   /// Queue `n` to run from the run loop.
   inline void make_ready(detail::ready_node* n) noexcept { ready_.push(n); }
@@ -499,9 +515,15 @@ class runtime {
         if (h->hooks->on_cqe(h, detail::tag_of(ud), d)) deliver<D>(*h);
         break;
       }
-      case detail::tag::posted:
-        deliver<D>(*detail::receive_post(detail::address_of<detail::ready_node>(ud)));
+      case detail::tag::posted: {
+        auto* n = detail::receive_post(detail::address_of<detail::ready_node>(ud));
+        // At shutdown nothing runs, but the sleeps' timer counts its completions.
+        if constexpr (D == detail::delivery::drop)
+          (void)sleeps_.collected(n);
+        else
+          deliver<D>(*n);
         break;
+      }
       case detail::tag::posted_spawn: {
         auto* n = detail::receive_post(detail::address_of<detail::ready_node>(ud));
         root_.adopt(
@@ -602,6 +624,7 @@ class runtime {
     if (!ring_) return;
     // Parked operations never reached the kernel: nothing to collect.
     forget_parked();
+    sleeps_.close();
     if constexpr (!Ring::is_iopoll) {
       if (in_flight_ > 0) {
         ++in_flight_;
@@ -609,7 +632,8 @@ class runtime {
                    static_cast<std::uint64_t>(detail::tag::ignored));
       }
     }
-    for (int rounds = 0; in_flight_ > 0 && rounds < 100000; ++rounds) {
+    for (int rounds = 0; (in_flight_ > 0 || sleeps_.outstanding() > 0) && rounds < 100000;
+         ++rounds) {
       auto r = ring_.submit_and_wait(1);
       if (!r && r.error() != std::errc::interrupted &&
           r.error() != std::errc::device_or_resource_busy)
@@ -642,6 +666,7 @@ class runtime {
   std::uint64_t overflow_events_ = 0;
   std::uint64_t parked_total_ = 0;
   std::thread::id owner_ = std::this_thread::get_id();
+  detail::sleep_queue<runtime> sleeps_{*this};
 };
 
 /// Await one typed operation. Its state (the operation, the completion header, the result) lives

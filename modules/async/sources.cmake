@@ -4,6 +4,8 @@ list(APPEND URINE_MODULE_UNITS
   async/core.cppm
   async/stop.cppm
   async/messenger.cppm
+  async/deadline_heap.cppm
+  async/sleep_queue.cppm
   async/task.cppm
   async/zero_copy.cppm
   async/runtime.cppm

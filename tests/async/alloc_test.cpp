@@ -1,8 +1,8 @@
 // Zero heap allocations per operation in steady state: global operator new is replaced in this
 // test binary by one that counts, and a second round of the same work — spawned tasks awaiting
-// NOPs, a timeout, a when_any whose loser is cancelled, one whose losing task is stopped through
-// its token, a sequence ended by its token, a stop request on a blocked read, a parked
-// operation — must allocate nothing at all.
+// NOPs, sleeps, a timeout, a when_any whose loser is cancelled, one whose losing task is stopped
+// through its token, a sequence ended by its token, a stop request on a blocked read and a sleep,
+// a parked operation — must allocate nothing at all.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -64,6 +64,8 @@ task<void> stop_after_a_nop(rt_type& rt, async::inplace_stop_source& stop) {
 
 task<void> connection_like(rt_type& rt, int pipe_in, std::stop_token stop, int& done) {
   (void)co_await rt.op(ops::nop{});
+  // Sleeps wait in the runtime's deadline heap, their nodes in this frame.
+  EXPECT_FALSE(co_await async::sleep_for(rt, 1ms));
   (void)co_await async::with_timeout(rt, ops::nop{}, 1s);
   auto any = co_await async::when_any(rt.op(ops::nop{}), async::sleep_for(rt, 10s));
   EXPECT_EQ(any.index, 0u);
@@ -78,8 +80,11 @@ task<void> connection_like(rt_type& rt, int pipe_in, std::stop_token stop, int& 
   rt.spawn(stop_after_a_nop(rt, sequence_stop));
   EXPECT_FALSE(co_await polls.next()) << "nothing is written: the stop ends the sequence";
   char byte;
-  auto r = co_await rt.op(ops::read{pipe_in, std::span(&byte, 1)}, stop);
+  // The stop finds the read in the kernel and the sleep in the heap.
+  auto [r, s] = co_await async::when_all(rt.op(ops::read{pipe_in, std::span(&byte, 1)}, stop),
+                                         async::sleep_for(rt, 10s, stop));
   EXPECT_EQ(r.error(), std::errc::operation_canceled);
+  EXPECT_EQ(s.error(), std::errc::operation_canceled);
   ++done;
 }
 
