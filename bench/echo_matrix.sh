@@ -37,8 +37,21 @@ if [ -z "$from" ]; then
     --connections="$connections" --msg-size="$sizes" --format=csv > "$from"
 fi
 
-# The CSV's columns by name, from its header line.
+# The CSV's columns by name, from its header line. Ratios between two servers are paired: the
+# median of the ratios of their runs in the same round (every server runs once per round, back to
+# back), so that the machine changing speed between rounds cancels out.
 awk -F, '
+  function median(v, n,   i, j, t) {  # sorts v[1..n] in place
+    for (i = 2; i <= n; ++i) { t = v[i]; for (j = i - 1; j > 0 && v[j] > t; --j) v[j + 1] = v[j]; v[j + 1] = t }
+    return n == 0 ? 0 : n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  # The paired ratio of a cell between two servers, of run rates ("ops") or server CPU ("cpu").
+  function paired(what, cell, a, b,   x, y, n, i, r) {
+    n = split(runs[what, cell, a], x, ";")
+    if (n == 0 || split(runs[what, cell, b], y, ";") != n) return 0
+    for (i = 1; i <= n; ++i) r[i] = y[i] > 0 ? x[i] / y[i] : 0
+    return median(r, n)
+  }
   NR == 1 { for (i = 1; i <= NF; ++i) col[$i] = i; next }
   $1 != "echo" { next }
   {
@@ -50,6 +63,9 @@ awk -F, '
     srv[cell, name] = $col["user_ns_per_op"] + $col["sys_ns_per_op"]; cli[cell, name] = $col["client_ns_per_op"]
     alloc[cell, name] = $col["allocs_per_op"]
     ovf[cell, name] = "cq_overflows" in col ? $col["cq_overflows"] : -1
+    # Without the runs (an older CSV), a ratio of medians stands in for the paired one.
+    runs["ops", cell, name] = "run_ops_per_s" in col ? $col["run_ops_per_s"] : rate[cell, name]
+    runs["cpu", cell, name] = "run_server_ns" in col ? $col["run_server_ns"] : srv[cell, name]
   }
   END {
     printf "%-22s %-18s %10s %12s %7s %8s %7s %8s %8s %6s\n", "cell", "server", "median/s", "spread %",
@@ -60,8 +76,7 @@ awk -F, '
         name = names[i]
         if (!((cell, name) in rate)) continue
         if (rate[cell, name] == 0) { printf "%-22s %-18s failed: %s\n", cell, name, err[cell, name]; continue }
-        xr = rate[cell, base] ? rate[cell, name] / rate[cell, base] : 0
-        xc = srv[cell, base] ? srv[cell, name] / srv[cell, base] : 0
+        xr = paired("ops", cell, name, base); xc = paired("cpu", cell, name, base)
         printf "%-22s %-18s %10.0f %5.0f..%+4.0f %7.3f %8.0f %7.3f %8.0f %8.4f %6s\n", cell, name, rate[cell, name],
                100 * (lo[cell, name] / rate[cell, name] - 1), 100 * (hi[cell, name] / rate[cell, name] - 1),
                xr, srv[cell, name], xc, cli[cell, name], alloc[cell, name], ovf[cell, name] < 0 ? "-" : ovf[cell, name]
@@ -72,8 +87,8 @@ awk -F, '
         # Against the hand-written urine server and the Asio io_uring backend too: the comparisons
         # the coroutine server is held to.
         for (b = 1; b <= 2; ++b) {
-          other = b == 1 ? "urine:sized" : "asio:uring"
-          if (rate[cell, other] > 0) { lo2[name, b] += log(rate[cell, name] / rate[cell, other]); n2[name, b]++ }
+          x = paired("ops", cell, name, b == 1 ? "urine:sized" : "asio:uring")
+          if (x > 0) { lo2[name, b] += log(x); n2[name, b]++ }
         }
       }
     }

@@ -412,12 +412,30 @@ std::vector<row> run_point(const options& o, const point& pt, const std::string&
   return rows;
 }
 
-/// The median of the liburing/raw/epoll row this urine row is compared with, or 0.
-double peer_median(const std::vector<row>& rows, const row& r, std::string_view impl) {
+/// This urine row against the liburing/raw/epoll row it is compared with: the median of the
+/// ratios of their runs taken in the same round (each round runs every implementation once, back
+/// to back), so that a change of the machine's speed between rounds cancels out; 0 when there is
+/// no such row.
+double paired_ratio(const std::vector<row>& rows, const row& r, std::string_view impl) {
   for (const row& p : rows)
-    if (p.c->impl == impl && (p.c->variant == r.c->peer || impl == "epoll") && !p.rates.empty())
-      return p.median();
+    if (p.c->impl == impl && (p.c->variant == r.c->peer || impl == "epoll") && !p.rates.empty() &&
+        p.rates.size() == r.rates.size()) {
+      std::vector<double> ratios;
+      for (std::size_t i = 0; i < r.rates.size(); ++i) ratios.push_back(r.rates[i] / p.rates[i]);
+      return row::median_of(std::move(ratios));
+    }
   return 0;
+}
+
+/// The values of each run (the sums of `a` and `b`, if given), for a CSV cell: "a;b;c".
+std::string joined(const std::vector<double>& a, const std::vector<double>& b = {}) {
+  std::string out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char v[32];
+    std::snprintf(v, sizeof v, "%s%.0f", i == 0 ? "" : ";", a[i] + (i < b.size() ? b[i] : 0));
+    out += v;
+  }
+  return out;
 }
 
 void print(const options& o, const std::vector<row>& rows) {
@@ -429,7 +447,7 @@ void print(const options& o, const std::vector<row>& rows) {
       std::printf(
           "scenario,point,impl,variant,ops_per_run,median_ops_per_s,min_ops_per_s,max_ops_per_s,"
           "allocs_per_op,vs_liburing,vs_raw,vs_epoll,user_ns_per_op,sys_ns_per_op,client_ns_per_op,"
-          "residency,cq_overflows,error\n");
+          "residency,cq_overflows,run_ops_per_s,run_server_ns,error\n");
     else if (json)
       std::printf("[\n");
     else
@@ -443,8 +461,7 @@ void print(const options& o, const std::vector<row>& rows) {
     for (double v : r.rates) lo = std::min(lo, v), hi = std::max(hi, v);
     const bool is_urine = r.c->impl == "urine";
     auto ratio = [&](std::string_view impl) {
-      const double p = is_urine ? peer_median(rows, r, impl) : 0;
-      return p > 0 ? med / p : 0.0;
+      return is_urine ? paired_ratio(rows, r, impl) : 0.0;
     };
     const double vl = ratio("liburing"), vr = ratio("raw"), ve = ratio("epoll");
     // CPU nanoseconds per operation: the measuring thread's user and system time, and for echo
@@ -453,10 +470,11 @@ void print(const options& o, const std::vector<row>& rows) {
                  client = row::median_of(r.peer_ns);
     if (csv) {
       std::printf(
-          "%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.0f,%.0f,%.0f,%.3f,%lld,%s\n",
+          "%s,%s,%s,%s,%llu,%.0f,%.0f,%.0f,%.4f,%.3f,%.3f,%.3f,%.0f,%.0f,%.0f,%.3f,%lld,%s,%s,%s\n",
           r.at->scenario.c_str(), r.at->label.c_str(), r.c->impl.c_str(), r.c->variant.c_str(),
           static_cast<unsigned long long>(r.ops), med, lo, hi, r.allocs_per_op, vl, vr, ve, usr,
-          sys, client, r.residency, r.cq_overflows, r.error.c_str());
+          sys, client, r.residency, r.cq_overflows, joined(r.rates).c_str(),
+          joined(r.user_ns, r.sys_ns).c_str(), r.error.c_str());
     } else if (json) {
       static bool first = true;
       std::printf(
