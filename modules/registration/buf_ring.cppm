@@ -52,9 +52,9 @@ class buffer_ring;
 class provided_buffer {
  public:
   provided_buffer() noexcept = default;
-  provided_buffer(provided_buffer&& o) noexcept
+  inline provided_buffer(provided_buffer&& o) noexcept
       : owner_(std::exchange(o.owner_, nullptr)), data_(o.data_), id_(o.id_), more_(o.more_) {}
-  provided_buffer& operator=(provided_buffer&& o) noexcept {
+  inline provided_buffer& operator=(provided_buffer&& o) noexcept {
     if (this != &o) {
       release();
       owner_ = std::exchange(o.owner_, nullptr);
@@ -128,8 +128,8 @@ class buffer_ring : public detail::registration<buffer_ring, std::uint16_t> {
   [[nodiscard]] std::expected<provided_buffer, error> take(const Completion& c) {
     return take(c.result(), c.flags());
   }
-  [[nodiscard]] inline std::expected<provided_buffer, error> take(std::int32_t res,
-                                                                  cqe_flags flags) {
+  [[nodiscard, gnu::always_inline]] inline std::expected<provided_buffer, error> take(
+      std::int32_t res, cqe_flags flags) {
     // Per completion, so the success path is inline and allocation-free; every sentence is
     // built out of line, only when something is wrong.
     if (res < 0 || !any(flags, cqe_flags::buffer)) [[unlikely]]
