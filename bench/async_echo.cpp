@@ -3,7 +3,7 @@
 // registered, accepted sockets as direct descriptors, a buffer ring of two buffers per
 // connection. One multishot accept is a sequence of connections; each connection is a task that
 // awaits the next completion of its multishot receive, sends the buffer back and gives it to the
-// ring again when the send has completed (the lease going out of scope).
+// ring again when the send has completed.
 //
 //   async         the coroutine server; compare with urine:sized (the same kernel work by hand)
 //   async-single  the same with one single-shot receive per message (as the example server does:
@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <coroutine>
 #include <cstdint>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -32,24 +33,56 @@ using runtime = async::runtime<ring<registered_ring_fd, defer_task_run<>>>;
 /// room for an ENOBUFS and the end of stream.
 constexpr std::size_t receives_buffered = 8;
 
-/// The connection's end: its direct descriptor closed, and counted.
-task<void> close(runtime& rt, fixed_file socket, echo::tally& t) {
-  if (const auto closed = co_await rt.op(ops::close{socket}); !closed)
-    t.fail("close", closed.raw());
-  ++t.closed;
-}
+/// A connection's receives through one multishot request: next() yields each completion.
+class multishot_receives {
+ public:
+  multishot_receives(runtime& rt, fixed_file socket, buffer_ring& buffers)
+      : receives_(rt,
+                  ops::recv{.file = socket,
+                            .into = buffer_group{echo::group},
+                            .io_flags = recvsend_flags::recv_multishot},
+                  {.mode = async::rearm::always, .buffers = &buffers}) {}
+  auto next() noexcept { return receives_.next(); }
+  /// Cancel the request and release what nobody took; completions dropped for want of room
+  /// would have lost bytes.
+  task<void> close(echo::tally& t) {
+    co_await receives_.close();
+    if (receives_.overruns() != 0) t.fail("recv (completions dropped)", -EOVERFLOW);
+  }
 
-/// One connection, receiving through a multishot request.
+ private:
+  async::sequence<runtime, ops::recv, receives_buffered> receives_;
+};
+
+/// A connection's receives one single-shot request at a time: next() awaits the next one.
+class single_receives {
+ public:
+  single_receives(runtime& rt, fixed_file socket, buffer_ring&) : rt_(rt), socket_(socket) {}
+  /// The receive, yielding its result as a sequence's next() does (never the end: a receive of 0
+  /// bytes says that).
+  struct awaiter : async::operation<runtime, ops::recv> {
+    std::optional<runtime::result_type> await_resume() noexcept {
+      return async::operation<runtime, ops::recv>::await_resume();
+    }
+  };
+  awaiter next() noexcept {
+    return {rt_.op(ops::recv{.file = socket_, .into = buffer_group{echo::group}})};
+  }
+  task<void> close(echo::tally&) { co_return; }
+
+ private:
+  runtime& rt_;
+  fixed_file socket_;
+};
+
+/// One connection: each received message is sent back from its provided buffer, which goes back
+/// to the ring when the send has completed (the lease going out of scope).
+template <class Receives>
 task<void> connection(runtime& rt, buffer_ring& buffers, fixed_file socket, echo::tally& t) {
-  async::sequence<runtime, ops::recv, receives_buffered> receives(
-      rt,
-      ops::recv{.file = socket,
-                .into = buffer_group{echo::group},
-                .io_flags = recvsend_flags::recv_multishot},
-      {.mode = async::rearm::always, .buffers = &buffers});
+  Receives receives(rt, socket, buffers);
   while (auto received = co_await receives.next()) {
     if (!*received) {
-      // The ring ran dry (the request ended; it re-arms at the next next()), or a real failure.
+      // The ring ran dry (a multishot request re-arms at the next next()), or a real failure.
       if (received->error() == std::errc::no_buffer_space) continue;
       t.fail("recv", received->raw());
       break;
@@ -64,34 +97,11 @@ task<void> connection(runtime& rt, buffer_ring& buffers, fixed_file socket, echo
     const auto sent = co_await rt.op(ops::send{
         .file = socket, .from = const_buffer(data->data()), .flags = msg_flags::nosignal});
     if (!t.sent(len, sent.raw())) break;
-  }  // each lease gives its buffer back here, after its send
-  co_await receives.close();
-  if (receives.overruns() != 0) t.fail("recv (completions dropped)", -EOVERFLOW);
-  co_await close(rt, socket, t);
-}
-
-/// One connection, one single-shot receive per message.
-task<void> connection_single(runtime& rt, buffer_ring& buffers, fixed_file socket, echo::tally& t) {
-  for (;;) {
-    const auto received =
-        co_await rt.op(ops::recv{.file = socket, .into = buffer_group{echo::group}});
-    if (!received) {
-      if (received.error() == std::errc::no_buffer_space) continue;
-      t.fail("recv", received.raw());
-      break;
-    }
-    if (*received == 0) break;  // end of stream
-    auto data = buffers.take(received.raw(), received.flags());
-    if (!data) {
-      t.fail("recv (buffer)", -EINVAL);
-      break;
-    }
-    const auto len = static_cast<std::uint32_t>(data->size());
-    const auto sent = co_await rt.op(ops::send{
-        .file = socket, .from = const_buffer(data->data()), .flags = msg_flags::nosignal});
-    if (!t.sent(len, sent.raw())) break;
   }
-  co_await close(rt, socket, t);
+  co_await receives.close(t);
+  if (const auto closed = co_await rt.op(ops::close{socket}); !closed)
+    t.fail("close", closed.raw());
+  ++t.closed;
 }
 
 using connection_fn = task<void> (*)(runtime&, buffer_ring&, fixed_file, echo::tally&);
@@ -137,8 +147,10 @@ bench::outcome async_echo(const bench::params& prm) {
 }
 
 const bench::registrar echo_cases[] = {
-    bench::registrar{{"echo", "urine", "async", "regfd", async_echo<connection>}},
-    bench::registrar{{"echo", "urine", "async-single", "regfd", async_echo<connection_single>}},
+    bench::registrar{
+        {"echo", "urine", "async", "regfd", async_echo<connection<multishot_receives>>}},
+    bench::registrar{
+        {"echo", "urine", "async-single", "regfd", async_echo<connection<single_receives>>}},
 };
 
 }  // namespace
