@@ -160,10 +160,8 @@ int main(int argc, char** argv) {
       *target = std::strtol(argv[++i], &end, 10);
       if (*end == '\0' && port >= 0 && port <= 65535 && threads >= 1 && threads <= 1024) continue;
     }
-    std::fprintf(
-        stderr,
-        "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
-        argv[i]);
+    std::fprintf(stderr, "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
+                 argv[i]);
     return 1;
   }
 
