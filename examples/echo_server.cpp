@@ -52,8 +52,8 @@ struct owned_fd {
 // whole and then released to the ring. One receive at a time is the flow control: a peer that
 // does not read its echoes stops being read from, and holds one buffer. (A multishot receive saves
 // the kernel about 5 % per message, bench/async_echo.cpp, but it goes on receiving while the echo
-// is being sent: a peer that sends without reading could fill every buffer, and the sequence would
-// need room for as many completions as the ring has buffers, per connection.)
+// is being sent: a peer that sends without reading could take every buffer of the ring, which all
+// connections share.)
 task<void> serve(runtime& rt, buffer_ring& buffers, int fd) {
   owned_fd conn{fd};
   for (;;) {
@@ -160,10 +160,8 @@ int main(int argc, char** argv) {
       *target = std::strtol(argv[++i], &end, 10);
       if (*end == '\0' && port >= 0 && port <= 65535 && threads >= 1 && threads <= 1024) continue;
     }
-    std::fprintf(
-        stderr,
-        "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
-        argv[i]);
+    std::fprintf(stderr, "urine-echo-server: bad argument '%s'\nTry 'urine-echo-server --help'.\n",
+                 argv[i]);
     return 1;
   }
 

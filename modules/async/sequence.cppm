@@ -49,6 +49,9 @@ struct sequence_options {
 
 /// A multishot request's completions. Lives in the frame (it is the operation's state); must
 /// not be destroyed while armed (close() it first, or let the runtime's destructor drain it).
+/// Completions nobody awaits wait in storage for `Capacity` of them; past it, a receive on a
+/// non-incremental buffer ring given in the options loses none (see overruns()), anything else
+/// is released and the request stopped.
 /// With a stop token (`Token` a std::stop_token or an inplace_stop_token; void for none), a stop
 /// request ends it as cancel() does: on the owning thread an ASYNC_CANCEL by its user data, from
 /// another thread a request posted to the owning ring; next() then yields what is buffered and
