@@ -85,7 +85,7 @@ class sequence : private detail::operation_header {
   sequence& operator=(const sequence&) = delete;
   inline ~sequence() {
     detail::abort_if_in_flight(*this);
-    while (count_ > 0) release(pop());
+    release_buffered();
   }
 
   struct next_awaiter {
@@ -119,7 +119,7 @@ class sequence : private detail::operation_header {
     }
     inline void await_resume() noexcept {
       s->closing_ = true;
-      while (s->count_ > 0) s->release(s->pop());
+      s->release_buffered();
     }
   };
   /// Cancel the request, wait for its last completion, release what nobody took.
@@ -282,6 +282,11 @@ class sequence : private detail::operation_header {
       slot = last_;
       has_last_ = false;
     }
+  }
+
+  /// Release everything buffered: the storage, the held completions, the last one.
+  inline void release_buffered() noexcept {
+    while (count_ > 0) release(pop());
   }
 
   /// Give back what a completion produced: a descriptor is closed, a provided buffer returned.

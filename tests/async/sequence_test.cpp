@@ -165,9 +165,18 @@ TEST_F(async_sequence, recv_with_a_storage_smaller_than_its_buffer_ring_rearms_a
 constexpr std::size_t tiny_storage = 2;
 using tiny_recv_sequence = async::sequence<rt_type, ops::recv, tiny_storage>;
 
-/// How a burst ends: the task yields everything, the peer closes its side after it, or the task
-/// closes the sequence with everything still buffered.
-enum class burst_end : std::uint8_t { yield_all, end_of_stream, close };
+/// How a burst ends: the task yields everything, the peer closes its side after it, the task
+/// closes the sequence with everything still buffered, or cancels it and leaves the rest to the
+/// sequence's destructor.
+enum class burst_end : std::uint8_t { yield_all, end_of_stream, close, destroy };
+
+/// Lets the runtime reap until `done()` says so, for at most 5 s.
+template <class Done>
+task<void> until(rt_type& rt, Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done() && std::chrono::steady_clock::now() < deadline)
+    (void)co_await async::sleep_for(rt, 1ms);
+}
 
 struct burst_outcome {
   std::string received;
@@ -199,14 +208,19 @@ task<void> burst(rt_type& rt, buffer_ring& buffers, int client, int server, cons
   // Every completion holds at most one buffer's bytes: once every byte has reached the
   // sequence, it holds at least this many (plus the end of stream, which ends the request).
   const std::size_t rest = (sent.size() - message) / buffers.buffer_size();
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while ((end == burst_end::end_of_stream ? recvs.armed() : recvs.buffered() < rest) &&
-         recvs.armed() && std::chrono::steady_clock::now() < deadline)
-    (void)co_await async::sleep_for(rt, 1ms);
+  co_await until(rt, [&] { return !recvs.armed() || recvs.buffered() >= rest; });
+  if (end == burst_end::end_of_stream) co_await until(rt, [&] { return !recvs.armed(); });
   out.buffered_before_taking = recvs.buffered();
+  out.overruns = recvs.overruns();
   if (end == burst_end::close) {
     co_await recvs.close();
     EXPECT_EQ(recvs.buffered(), 0u);
+  } else if (end == burst_end::destroy) {
+    recvs.cancel();
+    co_await until(rt, [&] { return !recvs.armed(); });
+    EXPECT_FALSE(recvs.armed());
+    if (recvs.armed()) co_await recvs.close();  // a sequence must not be destroyed armed
+    EXPECT_EQ(recvs.buffered(), out.buffered_before_taking) << "the cancel took nothing";
   } else {
     while (auto r = co_await recvs.next()) {
       EXPECT_FALSE(out.end_of_stream_last) << "a completion after the end of stream";
@@ -220,8 +234,8 @@ task<void> burst(rt_type& rt, buffer_ring& buffers, int client, int server, cons
       if (end == burst_end::yield_all && out.received.size() == sent.size()) break;
     }
     co_await recvs.close();
+    out.overruns = recvs.overruns();
   }
-  out.overruns = recvs.overruns();
 }
 
 burst_outcome run_burst(burst_end end) {
@@ -235,7 +249,7 @@ burst_outcome run_burst(burst_end end) {
   rt.run(burst(rt, *buffers, client.get(), server.get(), sent, 64, end, out));
   EXPECT_EQ(buffers->available(), 64u) << "every provided buffer is back in the ring";
   EXPECT_EQ(rt.in_flight(), 0u);
-  if (end != burst_end::close) {
+  if (end == burst_end::yield_all || end == burst_end::end_of_stream) {
     EXPECT_EQ(out.received.size(), sent.size());
     EXPECT_TRUE(out.received == sent) << "each byte once, in order";
   }
@@ -255,6 +269,10 @@ TEST_F(async_sequence, a_recv_burst_past_the_storage_ends_with_the_end_of_stream
 
 TEST_F(async_sequence, closing_a_recv_sequence_gives_back_the_buffers_held_past_its_storage) {
   run_burst(burst_end::close);
+}
+
+TEST_F(async_sequence, destroying_a_recv_sequence_gives_back_the_buffers_held_past_its_storage) {
+  run_burst(burst_end::destroy);
 }
 
 TEST_F(async_sequence, a_multishot_timeout_ticks_count_times_then_ends) {
