@@ -273,6 +273,7 @@ class sequence : private detail::operation_header {
     return r;
   }
 
+  /// Move the oldest completion waiting outside the storage into the slot pop() just freed.
   [[gnu::noinline]] void refill() noexcept {
     result_type& slot = items_[(head_ + count_ - 1) % Capacity];
     if (held_.count != 0) {
