@@ -52,8 +52,8 @@ struct owned_fd {
 // whole and then released to the ring. One receive at a time is the flow control: a peer that
 // does not read its echoes stops being read from, and holds one buffer. (A multishot receive saves
 // the kernel about 5 % per message, bench/async_echo.cpp, but it goes on receiving while the echo
-// is being sent: a peer that sends without reading could fill every buffer, and the sequence would
-// need room for as many completions as the ring has buffers, per connection.)
+// is being sent: a peer that sends without reading could take every buffer of the ring, which all
+// connections share.)
 task<void> serve(runtime& rt, buffer_ring& buffers, int fd) {
   owned_fd conn{fd};
   for (;;) {

@@ -1,9 +1,12 @@
 // Multishot operations as async sequences: one request posts many completions (F_MORE while it
 // stays armed); `co_await seq.next()` yields them one by one. Completions that arrive while
-// nobody awaits wait in fixed storage inside the sequence (in the frame). When the kernel stops
-// the request (F_MORE clear) the sequence ends, or, when the user asked for it, re-arms at the
-// next next() (after ENOBUFS, once buffers have been given back). close() cancels the request and
-// drains it; what the drained completions produced (accepted descriptors, provided buffers) is
+// nobody awaits wait in fixed storage inside the sequence (in the frame); past it, those that
+// carry a provided buffer of a non-incremental ring wait chained through that ring's per-buffer
+// state (each holds a distinct buffer id until it is yielded), so a receive loses nothing
+// whatever the storage, and the request's last completion has a slot of its own. When the kernel
+// stops the request (F_MORE clear) the sequence ends, or, when the user asked for it, re-arms at
+// the next next() (after ENOBUFS, once buffers have been given back). close() cancels the request
+// and drains it; what the drained completions produced (accepted descriptors, provided buffers) is
 // released. A stop token, if given, ends the sequence as cancel() does, from any thread.
 module;
 #include <unistd.h>
@@ -39,12 +42,16 @@ struct sequence_options {
   /// Whether the request is submitted again when a completion arrives without F_MORE.
   rearm mode = rearm::never;
   /// The provided-buffer ring the request selects from: completions buffered and never taken are
-  /// given back to it.
+  /// given back to it, and (unless it is incremental) completions past the sequence's storage
+  /// wait chained through it instead of being dropped.
   buffer_ring* buffers = nullptr;
 };
 
 /// A multishot request's completions. Lives in the frame (it is the operation's state); must
 /// not be destroyed while armed (close() it first, or let the runtime's destructor drain it).
+/// Completions nobody awaits wait in storage for `Capacity` of them; past it, a receive on a
+/// non-incremental buffer ring given in the options loses none (see overruns()), anything else
+/// is released and the request stopped.
 /// With a stop token (`Token` a std::stop_token or an inplace_stop_token; void for none), a stop
 /// request ends it as cancel() does: on the owning thread an ASYNC_CANCEL by its user data, from
 /// another thread a request posted to the owning ring; next() then yields what is buffered and
@@ -78,7 +85,7 @@ class sequence : private detail::operation_header {
   sequence& operator=(const sequence&) = delete;
   inline ~sequence() {
     detail::abort_if_in_flight(*this);
-    while (count_ > 0) release(pop());
+    release_buffered();
   }
 
   struct next_awaiter {
@@ -91,7 +98,7 @@ class sequence : private detail::operation_header {
       return true;
     }
     inline std::optional<result_type> await_resume() noexcept {
-      if (s->count_ > 0) return s->pop();
+      if (s->count_ > 0) return s->pop();  // the storage is empty only when nothing waits
       return std::nullopt;
     }
   };
@@ -112,7 +119,7 @@ class sequence : private detail::operation_header {
     }
     inline void await_resume() noexcept {
       s->closing_ = true;
-      while (s->count_ > 0) s->release(s->pop());
+      s->release_buffered();
     }
   };
   /// Cancel the request, wait for its last completion, release what nobody took.
@@ -130,13 +137,18 @@ class sequence : private detail::operation_header {
   [[nodiscard]] inline bool armed() const noexcept {
     return header().state == detail::op_state::in_flight;
   }
-  /// Completions waiting to be yielded.
-  [[nodiscard]] inline std::size_t buffered() const noexcept { return count_; }
-  /// Completions that found the storage full: released (a descriptor closed, a buffer given
-  /// back), and the request cancelled; it then ends, or with rearm::always re-arms at the next
-  /// next(). Size the storage (Capacity) for the largest burst nobody awaits: for a receive on a
-  /// provided-buffer ring, the ring's entries plus two can never overrun (every completion but
-  /// the last holds a buffer until it is yielded), and a smaller storage can lose received bytes.
+  /// Completions waiting to be yielded: in the storage, held by the buffer ring, and the last.
+  [[nodiscard]] inline std::size_t buffered() const noexcept {
+    return count_ + held_.count + (has_last_ ? 1 : 0);
+  }
+  /// Completions that found the storage full and could not wait elsewhere: released (a
+  /// descriptor closed, a buffer given back), and the request cancelled; it then ends, or with
+  /// rearm::always re-arms at the next next(). A completion that carries a buffer of
+  /// `options.buffers` waits in that ring instead (never an overrun) unless the ring is
+  /// incremental; the request's last completion (F_MORE clear) always has a slot of its own. So
+  /// a receive on a non-incremental provided-buffer ring never overruns, whatever Capacity is;
+  /// an accept, a poll, a timeout, or a receive on an incremental ring needs Capacity for the
+  /// largest burst nobody awaits.
   [[nodiscard]] inline std::size_t overruns() const noexcept { return overruns_; }
   /// Times the request was submitted.
   [[nodiscard]] inline std::size_t arms() const noexcept { return arms_; }
@@ -195,16 +207,12 @@ class sequence : private detail::operation_header {
     const bool last = !r.more();
     if (self->closing_) {
       self->release(r);
-    } else if (self->count_ == Capacity) {
-      // Nobody is taking completions: release this one and stop the request.
-      ++self->overruns_;
-      self->release(r);
-      if (!h->cancel_requested) {
-        self->overrun_cancel_ = true;
-        self->rt_->cancel(*h);
-      }
-    } else if (!(last && r.raw() == -ECANCELED && (h->cancel_requested || self->stopped()))) {
+    } else if (last && r.raw() == -ECANCELED && (h->cancel_requested || self->stopped())) {
+      // The answer to a cancel: nothing to yield.
+    } else if (self->count_ < Capacity) [[likely]] {
       self->items_[(self->head_ + self->count_++) % Capacity] = r;
+    } else {
+      self->overflow(r);
     }
     if (last) {
       // End of stream (0 bytes), an error other than ENOBUFS, or a cancel: the sequence ends,
@@ -234,11 +242,52 @@ class sequence : private detail::operation_header {
            Op::code == opcode::read_multishot;
   }
 
+  /// A completion that finds the storage full (nobody is taking them): the last one goes to its
+  /// own slot; one with a buffer waits in the buffer ring; anything else is released and the
+  /// request stopped. Everything in the storage is older than anything held, and the last is the
+  /// newest, so pop() keeps the arrival order by refilling the storage from them.
+  [[gnu::noinline]] void overflow(const result_type& r) noexcept {
+    if (!r.more()) {
+      // One per arm, and a re-arm waits until everything was yielded: the slot is free.
+      last_ = r;
+      has_last_ = true;
+    } else if (options_.buffers == nullptr || !options_.buffers->hold(held_, r.raw(), r.flags())) {
+      ++overruns_;
+      release(r);
+      if (!header().cancel_requested) {
+        overrun_cancel_ = true;
+        rt_->cancel(header());
+      }
+    }
+  }
+
+  /// The oldest completion (count_ > 0). While completions wait outside the storage, the storage
+  /// stays full: the slot this frees takes the oldest of them.
   inline result_type pop() noexcept {
     const result_type r = items_[head_];
     head_ = (head_ + 1) % Capacity;
-    --count_;
+    if (held_.count != 0 || has_last_) [[unlikely]]
+      refill();
+    else
+      --count_;
     return r;
+  }
+
+  /// Move the oldest completion waiting outside the storage into the slot pop() just freed.
+  [[gnu::noinline]] void refill() noexcept {
+    result_type& slot = items_[(head_ + count_ - 1) % Capacity];
+    if (held_.count != 0) {
+      const held_completion c = options_.buffers->unhold(held_);
+      slot = result_type(c.res, bits(c.flags));
+    } else {
+      slot = last_;
+      has_last_ = false;
+    }
+  }
+
+  /// Release everything buffered: the storage, the held completions, the last one.
+  inline void release_buffered() noexcept {
+    while (count_ > 0) release(pop());
   }
 
   /// Give back what a completion produced: a descriptor is closed, a provided buffer returned.
@@ -257,7 +306,12 @@ class sequence : private detail::operation_header {
   sequence_options options_;
   std::array<result_type, Capacity> items_{};
   std::size_t head_ = 0;
-  std::size_t count_ = 0;
+  std::size_t count_ = 0;  ///< in items_; Capacity while anything waits outside it
+  /// Completions past the storage, each chained through its buffer's state in options_.buffers
+  /// (without a big CQE's extra bytes, which a receive never posts).
+  held_completions held_{};
+  result_type last_{};  ///< the request's last completion, when it found the storage full
+  bool has_last_ = false;
   std::size_t overruns_ = 0;
   std::size_t arms_ = 0;
   bool waiting_ = false;

@@ -46,6 +46,21 @@ struct buffer_ring_options {
 
 class buffer_ring;
 
+/// A first-in first-out queue of completions a buffer ring holds for its owner (see
+/// buffer_ring::hold): the queue is three numbers, the completions are chained through the
+/// ring's per-buffer state, so holding any number of them needs no memory of the owner's.
+struct held_completions {
+  std::uint16_t head = 0;   ///< buffer id of the oldest held completion
+  std::uint16_t tail = 0;   ///< buffer id of the newest
+  std::uint32_t count = 0;  ///< how many are held
+};
+
+/// A completion's result and flags, as a buffer ring gives back one it held.
+struct held_completion {
+  std::int32_t res = 0;
+  cqe_flags flags = cqe_flags::none;
+};
+
 /// The bytes one completion delivered into a provided buffer: a lease that gives the buffer back
 /// to its ring when released (or destroyed). Empty when the completion carried no buffer (a
 /// receive at end of stream). It must not outlive its buffer_ring.
@@ -153,6 +168,40 @@ class buffer_ring : public detail::registration<buffer_ring, std::uint16_t> {
                            kernel_continues);
   }
 
+  // ---- holding completions -------------------------------------------------------------------
+
+  /// Keep a completion that carries one of this ring's buffers (F_BUFFER) at the back of `queue`,
+  /// chained through that buffer's own state: on a ring without incremental consumption each
+  /// such completion holds a buffer id no other completion can carry until the buffer is given
+  /// back, so a queue of them costs nothing beyond the ring. False when the completion cannot be
+  /// held that way: it carries no buffer (or one not of this ring), or the ring is incremental
+  /// (one buffer may then be in many completions). The buffer stays out of the kernel's hands
+  /// until the completion is unheld and its buffer taken (take()) or given back.
+  [[nodiscard]] inline bool hold(held_completions& queue, std::int32_t res,
+                                 cqe_flags flags) noexcept {
+    const auto id = static_cast<std::uint16_t>(bits(flags) >> cqe_buffer_shift);
+    if (incremental_ || !any(flags, cqe_flags::buffer) || id > mask_) [[unlikely]]
+      return false;
+    state& s = states_[id];
+    s.held_res = res;
+    s.held_flags = static_cast<std::uint16_t>(bits(flags));  // the id is the index itself
+    if (queue.count++ == 0)
+      queue.head = id;
+    else
+      states_[queue.tail].held_next = id;
+    queue.tail = id;
+    return true;
+  }
+  /// The oldest completion held in `queue` (which must not be empty), out of it.
+  [[nodiscard]] inline held_completion unhold(held_completions& queue) noexcept {
+    const std::uint16_t id = queue.head;
+    const state& s = states_[id];
+    queue.head = s.held_next;
+    --queue.count;
+    return {s.held_res,
+            cqe_flags((std::uint32_t{id} << cqe_buffer_shift) | std::uint32_t{s.held_flags})};
+  }
+
   // ---- the raw interface -----------------------------------------------------------------------
 
   /// Stage `memory` as buffer `id` at the tail; the kernel sees it after commit().
@@ -207,10 +256,15 @@ class buffer_ring : public detail::registration<buffer_ring, std::uint16_t> {
   error misdelivery(std::uint16_t id, std::uint32_t n) const;
   void unmap() noexcept;
 
-  // Per buffer: where the next delivery starts (incremental), leases out, and whether the
-  // kernel has finished with it (so it may go back once the leases are gone).
+  // Per buffer: where the next delivery starts (incremental), leases out, whether the kernel
+  // has finished with it (so it may go back once the leases are gone), and the completion that
+  // delivered it while a held_completions queue holds it (its result, its flags' low half — the
+  // high half is the id — and the next buffer in that queue).
   struct state {
     std::uint32_t offset = 0;
+    std::int32_t held_res = 0;
+    std::uint16_t held_flags = 0;
+    std::uint16_t held_next = 0;
     bool kernel_done = false;
     // Live leases on the buffer. An incremental buffer can carry one per byte delivered and
     // more (empty deliveries), far beyond 16 bits; a narrower count would wrap and hand the

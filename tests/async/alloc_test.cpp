@@ -2,7 +2,8 @@
 // test binary by one that counts, and a second round of the same work — spawned tasks awaiting
 // NOPs, sleeps, a timeout, a when_any whose loser is cancelled, one whose losing task is stopped
 // through its token, a sequence ended by its token, a stop request on a blocked read and a sleep,
-// a parked operation — must allocate nothing at all.
+// a parked operation — must allocate nothing at all; nor must a receive sequence whose
+// completions outgrow its storage and wait in the buffer ring.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <coroutine>
 #include <cstdlib>
 #include <new>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -160,6 +162,58 @@ TEST_F(async_allocations, zero_copy_sends_allocate_nothing) {
   ASSERT_EQ(::recv(server.get(), got.data(), got.size(), MSG_WAITALL | MSG_DONTWAIT),
             static_cast<::ssize_t>(data.size()));
   EXPECT_EQ(got, data);
+}
+
+/// A receive burst past the sequence's storage of one, so that the rest waits held in the buffer
+/// ring, then every byte taken; `peak` says how many completions waited at once.
+task<void> held_burst(rt_type& rt, buffer_ring& buffers, int client, int server,
+                      const std::string& sent, std::string& received, std::size_t& peak) {
+  async::sequence<rt_type, ops::recv, 1> recvs(
+      rt,
+      ops::recv{.file = server,
+                .into = buffer_group{buffers.group()},
+                .io_flags = recvsend_flags::recv_multishot},
+      {.buffers = &buffers});
+  const std::size_t message = buffers.buffer_size();
+  EXPECT_EQ(::send(client, sent.data(), message, 0), static_cast<ssize_t>(message));
+  std::optional<rt_type::result_type> r = co_await recvs.next();
+  for (std::size_t at = message; at < sent.size(); at += message)
+    EXPECT_EQ(::send(client, sent.data() + at, message, 0), static_cast<ssize_t>(message));
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (recvs.buffered() < (sent.size() - message) / message && recvs.armed() &&
+         std::chrono::steady_clock::now() < deadline)
+    (void)co_await async::sleep_for(rt, 1ms);
+  peak = recvs.buffered();
+  while (r && *r) {
+    if (auto lease = buffers.take(r->raw(), r->flags())) received += lease->text();
+    if (received.size() >= sent.size()) break;
+    r = co_await recvs.next();
+  }
+  co_await recvs.close();
+}
+
+TEST_F(async_allocations, completions_held_past_a_sequence_storage_allocate_nothing) {
+  auto [client, server] = test::tcp_pair();
+  rt_type rt;
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 3, .entries = 32, .buffer_size = 64});
+  ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
+  const std::string sent = test::pattern(24 * 64);
+  std::string received;
+  received.reserve(sent.size());
+  std::size_t peak = 0;
+  rt.run(held_burst(rt, *buffers, client.get(), server.get(), sent, received, peak));
+  ASSERT_TRUE(received == sent);
+
+  received.clear();
+  peak = 0;
+  auto measured = held_burst(rt, *buffers, client.get(), server.get(), sent, received, peak);
+  const std::size_t before = allocations.load();
+  rt.run(std::move(measured));
+  const std::size_t during = allocations.load() - before;
+  EXPECT_GT(peak, 1u) << "no completion waited past the storage";
+  EXPECT_TRUE(received == sent) << "each byte once, in order";
+  EXPECT_EQ(during, 0u) << "allocations while completions wait in the buffer ring";
+  EXPECT_EQ(buffers->available(), 32u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Multishot sequences: accept yielding every connection, recv on a provided-buffer ring across
 // ENOBUFS with re-arming, multishot timeouts and polls, completions buffered while nobody awaits,
-// storage overruns, and close() draining with everything produced released.
+// storage overruns, receives that outgrow the storage losing nothing, and close() draining with
+// everything produced released.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <cstring>
 #include <stop_token>
 #include <string>
@@ -104,7 +106,10 @@ TEST_F(async_sequence, completions_nobody_awaits_are_buffered_and_an_overrun_is_
   EXPECT_EQ(test::fd_count(), fds) << "overrun descriptors are closed, not leaked";
 }
 
-TEST_F(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearms) {
+// 200 bytes on a ring of 4 buffers of 16 bytes, the task keeping every lease until ENOBUFS:
+// whatever the storage, every byte comes in order and the sequence re-arms across ENOBUFS.
+template <std::size_t Capacity>
+void recv_across_enobufs() {
   rt_type rt;
   auto buffers = register_buffer_ring(rt.ring(), {.group = 5, .entries = 4, .buffer_size = 16});
   ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
@@ -114,10 +119,10 @@ TEST_F(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearm
   ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
   std::string received;
   int enobufs = 0;
-  std::size_t arms = 0;
+  std::size_t arms = 0, overruns = 1;
   rt.run([](rt_type& rt, buffer_ring& buffers, int fd, std::string& received, int& enobufs,
-            std::size_t& arms) -> task<void> {
-    auto recvs = async::multishot(
+            std::size_t& arms, std::size_t& overruns) -> task<void> {
+    async::sequence<rt_type, ops::recv, Capacity> recvs(
         rt,
         ops::recv{.file = fd, .into = buffer_group{5}, .io_flags = recvsend_flags::recv_multishot},
         {.mode = async::rearm::always, .buffers = &buffers});
@@ -137,12 +142,137 @@ TEST_F(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearm
       held.push_back(std::move(*lease));
     }
     arms = recvs.arms();
-  }(rt, *buffers, server.get(), received, enobufs, arms));
+    overruns = recvs.overruns();
+  }(rt, *buffers, server.get(), received, enobufs, arms, overruns));
   EXPECT_EQ(received, sent);
   EXPECT_GT(enobufs, 0) << "4 buffers of 16 bytes cannot take 200 bytes without running dry";
   EXPECT_GT(arms, 1u);
+  EXPECT_EQ(overruns, 0u);
   EXPECT_EQ(buffers->available(), 4u);
   EXPECT_EQ(rt.in_flight(), 0u);
+}
+
+TEST_F(async_sequence, recv_on_a_provided_buffer_ring_surfaces_enobufs_and_rearms) {
+  recv_across_enobufs<32>();
+}
+
+TEST_F(async_sequence, recv_with_a_storage_smaller_than_its_buffer_ring_rearms_across_enobufs) {
+  recv_across_enobufs<2>();
+}
+
+// A burst far larger than the storage of a receive on a buffer ring: the peer sends while the
+// task takes nothing, until the kernel has delivered every byte to the sequence.
+constexpr std::size_t tiny_storage = 2;
+using tiny_recv_sequence = async::sequence<rt_type, ops::recv, tiny_storage>;
+
+/// How a burst ends: the task yields everything, the peer closes its side after it, the task
+/// closes the sequence with everything still buffered, or cancels it and leaves the rest to the
+/// sequence's destructor.
+enum class burst_end : std::uint8_t { yield_all, end_of_stream, close, destroy };
+
+/// Lets the runtime reap until `done()` says so, for at most 5 s.
+template <class Done>
+task<void> until(rt_type& rt, Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done() && std::chrono::steady_clock::now() < deadline)
+    (void)co_await async::sleep_for(rt, 1ms);
+}
+
+struct burst_outcome {
+  std::string received;
+  std::size_t buffered_before_taking = 0;
+  std::size_t overruns = 1;
+  bool end_of_stream_last = false;  ///< the end of stream came after every byte, and then nothing
+};
+
+task<void> burst(rt_type& rt, buffer_ring& buffers, int client, int server, const std::string& sent,
+                 std::size_t message, burst_end end, burst_outcome& out) {
+  tiny_recv_sequence recvs(rt,
+                           ops::recv{.file = server,
+                                     .into = buffer_group{buffers.group()},
+                                     .io_flags = recvsend_flags::recv_multishot},
+                           {.buffers = &buffers});
+  EXPECT_EQ(::send(client, sent.data(), message, 0), static_cast<ssize_t>(message));
+  auto take = [&](const rt_type::result_type& r) {
+    auto lease = buffers.take(r.raw(), r.flags());
+    EXPECT_TRUE(lease.has_value());
+    if (lease) out.received += lease->text();  // the lease gives the buffer back at once
+  };
+  auto first = co_await recvs.next();  // armed, and the connection is live
+  EXPECT_TRUE(first && *first);
+  if (!first || !*first) co_return;
+  take(*first);
+  for (std::size_t at = message; at < sent.size(); at += message)
+    EXPECT_EQ(::send(client, sent.data() + at, message, 0), static_cast<ssize_t>(message));
+  if (end == burst_end::end_of_stream) EXPECT_EQ(::shutdown(client, SHUT_WR), 0);
+  // Every completion holds at most one buffer's bytes: once every byte has reached the
+  // sequence, it holds at least this many (plus the end of stream, which ends the request).
+  const std::size_t rest = (sent.size() - message) / buffers.buffer_size();
+  co_await until(rt, [&] { return !recvs.armed() || recvs.buffered() >= rest; });
+  if (end == burst_end::end_of_stream) co_await until(rt, [&] { return !recvs.armed(); });
+  out.buffered_before_taking = recvs.buffered();
+  out.overruns = recvs.overruns();
+  if (end == burst_end::close) {
+    co_await recvs.close();
+    EXPECT_EQ(recvs.buffered(), 0u);
+  } else if (end == burst_end::destroy) {
+    recvs.cancel();
+    co_await until(rt, [&] { return !recvs.armed(); });
+    EXPECT_FALSE(recvs.armed());
+    if (recvs.armed()) co_await recvs.close();  // a sequence must not be destroyed armed
+    EXPECT_EQ(recvs.buffered(), out.buffered_before_taking) << "the cancel took nothing";
+  } else {
+    while (auto r = co_await recvs.next()) {
+      EXPECT_FALSE(out.end_of_stream_last) << "a completion after the end of stream";
+      EXPECT_TRUE(*r) << r->error().message();
+      if (!*r) break;
+      if (**r == 0 && !r->has_buffer()) {
+        out.end_of_stream_last = out.received == sent;
+        continue;
+      }
+      take(*r);
+      if (end == burst_end::yield_all && out.received.size() == sent.size()) break;
+    }
+    co_await recvs.close();
+    out.overruns = recvs.overruns();
+  }
+}
+
+burst_outcome run_burst(burst_end end) {
+  rt_type rt;
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 8, .entries = 64, .buffer_size = 64});
+  EXPECT_TRUE(buffers.has_value()) << buffers.error().message();
+  if (!buffers) return {};
+  auto [client, server] = test::tcp_pair();
+  const std::string sent = test::pattern(40 * 64);
+  burst_outcome out;
+  rt.run(burst(rt, *buffers, client.get(), server.get(), sent, 64, end, out));
+  EXPECT_EQ(buffers->available(), 64u) << "every provided buffer is back in the ring";
+  EXPECT_EQ(rt.in_flight(), 0u);
+  if (end == burst_end::yield_all || end == burst_end::end_of_stream) {
+    EXPECT_EQ(out.received.size(), sent.size());
+    EXPECT_TRUE(out.received == sent) << "each byte once, in order";
+  }
+  EXPECT_GT(out.buffered_before_taking, tiny_storage)
+      << "the kernel delivered no more than the storage before the task took any";
+  EXPECT_EQ(out.overruns, 0u);
+  return out;
+}
+
+TEST_F(async_sequence, a_recv_burst_past_the_storage_loses_no_completion) {
+  run_burst(burst_end::yield_all);
+}
+
+TEST_F(async_sequence, a_recv_burst_past_the_storage_ends_with_the_end_of_stream_last) {
+  EXPECT_TRUE(run_burst(burst_end::end_of_stream).end_of_stream_last);
+}
+
+TEST_F(async_sequence, closing_a_recv_sequence_gives_back_the_buffers_held_past_its_storage) {
+  run_burst(burst_end::close);
+}
+
+TEST_F(async_sequence, destroying_a_recv_sequence_gives_back_the_buffers_held_past_its_storage) {
+  run_burst(burst_end::destroy);
 }
 
 TEST_F(async_sequence, a_multishot_timeout_ticks_count_times_then_ends) {

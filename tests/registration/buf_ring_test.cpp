@@ -1,7 +1,7 @@
 // Provided-buffer rings under a multishot receive: many messages through few buffers, drained
 // and refilled through leases with every byte checked; the ring running dry and ENOBUFS saying
 // so; kernel-allocated rings and PBUF_STATUS; incremental consumption packing messages into one
-// buffer; and the refusals.
+// buffer; completions held in order through their buffers; and the refusals.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -178,6 +178,45 @@ TEST(buffer_ring, kernel_allocated_ring_delivers_ids_and_bytes) {
   EXPECT_EQ(*head, 3u);
 }
 
+TEST(buffer_ring, held_completions_come_back_in_order_with_their_result_and_flags) {
+  if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
+    GTEST_SKIP() << why;
+  auto ring = plain_ring::create(16);
+  ASSERT_TRUE(ring);
+  auto br = register_buffer_ring(*ring, {.group = 4, .entries = 8, .buffer_size = 16});
+  ASSERT_TRUE(br) << br.error().message();
+  auto [receiver, sender] = urine::test::unix_pair();
+  ASSERT_TRUE(ring->push(ops::recv{.file = receiver.get(),
+                                   .into = buffer_group{br->group()},
+                                   .io_flags = recvsend_flags::recv_multishot},
+                         recv_tag));
+  ASSERT_TRUE(ring->submit());
+
+  held_completions queue;
+  std::vector<std::string> messages;
+  std::vector<held_completion> delivered;
+  for (unsigned i = 0; i < 3; ++i) {
+    messages.push_back(urine::test::pattern(5 + i, i));
+    urine::test::send_all(sender.get(), messages.back());
+    auto cqes = urine::test::reap(*ring, 1);
+    ASSERT_EQ(cqes.size(), 1u);
+    delivered.push_back({cqes[0].res, cqe_flags(cqes[0].flags)});
+    ASSERT_TRUE(br->hold(queue, cqes[0].res, cqe_flags(cqes[0].flags)));
+  }
+  EXPECT_EQ(queue.count, 3u);
+  EXPECT_FALSE(br->hold(queue, 0, cqe_flags::more)) << "a completion without a buffer";
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const held_completion c = br->unhold(queue);
+    EXPECT_EQ(c.res, delivered[i].res);
+    EXPECT_EQ(bits(c.flags), bits(delivered[i].flags));
+    auto lease = br->take(c.res, c.flags);
+    ASSERT_TRUE(lease) << lease.error().message();
+    EXPECT_EQ(lease->text(), messages[i]);
+  }
+  EXPECT_EQ(queue.count, 0u);
+  EXPECT_EQ(br->available(), 8u) << "every buffer is back in the kernel's hands";
+}
+
 TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
   if (const auto why = urine::test::lacks(register_opcode::register_pbuf_ring); !why.empty())
     GTEST_SKIP() << why;
@@ -200,6 +239,9 @@ TEST(buffer_ring, incremental_consumption_packs_messages_into_one_buffer) {
     urine::test::send_all(sender.get(), msg);
     auto cqes = urine::test::reap(*ring, 1);
     for (const auto& c : cqes) {
+      held_completions queue;
+      EXPECT_FALSE(br->hold(queue, c.res, cqe_flags(c.flags)))
+          << "one buffer may be in many completions: they cannot be chained through it";
       auto lease = br->take(c.res, cqe_flags(c.flags));
       ASSERT_TRUE(lease) << lease.error().message();
       received.append(lease->text());
