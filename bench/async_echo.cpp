@@ -6,9 +6,7 @@
 // ring again when the send has completed.
 //
 //   async         the coroutine server; compare with urine:sized (the same kernel work by hand)
-//   async-single  the same with one single-shot receive per message (as the example server does:
-//                 a connection that is not being read from holds no buffers), for what multishot
-//                 saves
+//   async-single  the same with one single-shot receive per message, for what multishot saves
 #include <cerrno>
 #include <coroutine>
 #include <cstdint>

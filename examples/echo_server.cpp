@@ -1,12 +1,12 @@
 // urine-echo-server: a TCP echo server written with coroutines (urine.async). One multishot
-// accept is a sequence of connections; each connection is one task that awaits a receive into a
-// provided buffer, then the send of that buffer, before the buffer goes back. The ring is the
-// async layer's default, with deferred task work: completions are produced when the runtime waits,
-// not by interrupting it from the CPU that received the bytes (docs/network.md measures it). With
-// --threads N, N threads each run their own runtime (one ring per thread) with a listener of their
-// own on the same port (SO_REUSEPORT), and the kernel spreads connections over them. SIGINT/SIGTERM
-// stop every runtime: accepting ends, and each runtime's destructor cancels what is still in the
-// kernel.
+// accept is a sequence of connections; each connection is one task over a multishot receive into
+// provided buffers: it awaits the next buffer, sends it back, and the buffer goes back. The ring
+// is the async layer's default, with deferred task work: completions are produced when the
+// runtime waits, not by interrupting it from the CPU that received the bytes (docs/network.md
+// measures it). With --threads N, N threads each run their own runtime (one ring per thread) with
+// a listener of their own on the same port (SO_REUSEPORT), and the kernel spreads connections
+// over them. SIGINT/SIGTERM stop every runtime: accepting ends, and each runtime's destructor
+// cancels what is still in the kernel.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,35 +48,43 @@ struct owned_fd {
   ~owned_fd() { ::close(fd); }
 };
 
-// One connection: each receive takes a buffer from the provided-buffer ring, which is sent back
-// whole and then released to the ring. One receive at a time is the flow control: a peer that
-// does not read its echoes stops being read from, and holds one buffer. (A multishot receive saves
-// the kernel about 5 % per message, bench/async_echo.cpp, but it goes on receiving while the echo
-// is being sent: a peer that sends without reading could take every buffer of the ring, which all
-// connections share.)
+// One connection: a multishot receive is a sequence of provided buffers, each sent back whole and
+// then released to the ring. It keeps receiving while an echo is being sent; when completions
+// pile up (a peer that sends and does not read its echoes, so the sends wait), it pauses after a
+// few and re-arms once they were taken: one connection never takes the buffers that every
+// connection shares, and nothing received is dropped.
 task<void> serve(runtime& rt, buffer_ring& buffers, int fd) {
   owned_fd conn{fd};
-  for (;;) {
-    auto received = co_await rt.op(ops::recv{.file = fd, .into = buffer_group{group, buffer_size}});
-    if (!received) {
-      // Every buffer is out being echoed: they come back as sends complete.
-      if (received.error() == std::errc::no_buffer_space) {
+  async::sequence<runtime, ops::recv, 4> receives(
+      rt,
+      ops::recv{
+          .file = fd, .into = buffer_group{group}, .io_flags = recvsend_flags::recv_multishot},
+      {.mode = async::rearm::always, .buffers = &buffers});
+  bool open = true;
+  while (open) {
+    auto received = co_await receives.next();
+    if (!received) break;  // the runtime is going away
+    if (!*received) {
+      // Every buffer is out being echoed: they come back as sends complete, and the next next()
+      // arms the receive again.
+      if (received->error() == std::errc::no_buffer_space) {
         (void)co_await async::sleep_for(rt, std::chrono::milliseconds(1));
         continue;
       }
-      co_return;  // a reset, or the runtime going away
+      break;  // a reset
     }
-    auto data = buffers.take(received.raw(), received.flags());
-    if (!data || data->empty()) co_return;  // end of stream
-    for (std::size_t sent = 0; sent < data->size();) {
+    auto data = buffers.take(received->raw(), received->flags());
+    if (!data || data->empty()) break;  // end of stream
+    for (std::size_t sent = 0; open && sent < data->size();) {
       auto n = co_await rt.op(
           ops::send{.file = fd,
                     .from = const_buffer(data->data().data() + sent, data->size() - sent),
                     .flags = msg_flags::nosignal});
-      if (!n) co_return;  // the peer went away
-      sent += static_cast<std::size_t>(*n);
+      open = n.has_value();  // or the peer went away
+      if (open) sent += static_cast<std::size_t>(*n);
     }
   }
+  co_await receives.close();  // what is still buffered goes back to the ring
 }
 
 // Accept until the stop eventfd becomes readable.

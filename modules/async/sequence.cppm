@@ -176,7 +176,7 @@ class sequence : private detail::operation_header {
   inline bool arm() noexcept {
     if (ended_ || closing_ || stopped()) return false;
     cancel_requested = false;
-    overrun_cancel_ = false;
+    self_cancel_ = false;
     slots = 2;  // its completions and a cancel request's
     pending = 1;
     ++arms_;
@@ -219,9 +219,9 @@ class sequence : private detail::operation_header {
       // unless the user asked for re-arming and the request merely ran out of buffers or stopped.
       const bool end_of_stream = r.raw() == 0 && !r.has_buffer() && is_stream();
       const bool stoppable = r.raw() == -ENOBUFS || (r.raw() >= 0 && !end_of_stream);
-      // A cancel the sequence made itself (an overrun) re-arms like any other stop.
-      const bool user_cancel = (h->cancel_requested && !self->overrun_cancel_) || self->stopped();
-      const bool stopped = stoppable || (r.raw() == -ECANCELED && self->overrun_cancel_);
+      // A cancel the sequence made itself (an overrun, a pause) re-arms like any other stop.
+      const bool user_cancel = (h->cancel_requested && !self->self_cancel_) || self->stopped();
+      const bool stopped = stoppable || (r.raw() == -ECANCELED && self->self_cancel_);
       if (self->options_.mode == rearm::never || !stopped || user_cancel) self->ended_ = true;
     }
     if (self->closing_ && !last) return false;
@@ -251,14 +251,23 @@ class sequence : private detail::operation_header {
       // One per arm, and a re-arm waits until everything was yielded: the slot is free.
       last_ = r;
       has_last_ = true;
-    } else if (options_.buffers == nullptr || !options_.buffers->hold(held_, r.raw(), r.flags())) {
+    } else if (options_.buffers != nullptr && options_.buffers->hold(held_, r.raw(), r.flags())) {
+      // Nothing is lost. With rearm::always the request also pauses — cancelled now, armed again
+      // once everything was yielded — so a task that is busy elsewhere does not let its
+      // connection take the buffers that every connection on the ring shares.
+      if (options_.mode == rearm::always) pause();
+    } else {
       ++overruns_;
       release(r);
-      if (!header().cancel_requested) {
-        overrun_cancel_ = true;
-        rt_->cancel(header());
-      }
+      pause();
     }
+  }
+
+  /// Cancel the request on the sequence's own account: it ends, or re-arms with rearm::always.
+  inline void pause() noexcept {
+    if (header().cancel_requested) return;
+    self_cancel_ = true;
+    rt_->cancel(header());
   }
 
   /// The oldest completion (count_ > 0). While completions wait outside the storage, the storage
@@ -317,7 +326,7 @@ class sequence : private detail::operation_header {
   bool waiting_ = false;
   bool ended_ = false;
   bool closing_ = false;
-  bool overrun_cancel_ = false;
+  bool self_cancel_ = false;  ///< the request was cancelled by pause(), not by the user
   /// Last: deregistered (waiting for a callback another thread runs) before the rest goes.
   [[no_unique_address]] std::conditional_t<Stoppable, detail::stop_link<Token, stopper>,
                                            detail::no_stop_link> stop_;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <chrono>
@@ -257,6 +258,62 @@ burst_outcome run_burst(burst_end end) {
       << "the kernel delivered no more than the storage before the task took any";
   EXPECT_EQ(out.overruns, 0u);
   return out;
+}
+
+// A re-arming receive whose task takes nothing while its peer sends pauses once its storage is
+// full: the rest stays in the socket, and the buffers the ring shares stay in the ring. Taking
+// the completions re-arms it, and every byte arrives once, in order.
+task<void> paused_burst(rt_type& rt, buffer_ring& buffers, int client, int server,
+                        const std::string& sent, std::size_t& unread_while_paused,
+                        std::string& received, std::size_t& arms, std::size_t& overruns) {
+  tiny_recv_sequence recvs(rt,
+                           ops::recv{.file = server,
+                                     .into = buffer_group{buffers.group()},
+                                     .io_flags = recvsend_flags::recv_multishot},
+                           {.mode = async::rearm::always, .buffers = &buffers});
+  EXPECT_EQ(::send(client, sent.data(), 64, 0), 64);
+  auto take = [&](const rt_type::result_type& r) {
+    auto lease = buffers.take(r.raw(), r.flags());
+    EXPECT_TRUE(lease.has_value());
+    if (lease) received += lease->text();
+  };
+  auto first = co_await recvs.next();  // armed, and the connection is live
+  EXPECT_TRUE(first && *first);
+  if (!first || !*first) co_return;
+  take(*first);
+  EXPECT_EQ(::send(client, sent.data() + 64, sent.size() - 64, 0),
+            static_cast<ssize_t>(sent.size() - 64));
+  co_await until(rt, [&] { return !recvs.armed(); });
+  int unread = 0;
+  EXPECT_EQ(::ioctl(server, FIONREAD, &unread), 0);
+  unread_while_paused = static_cast<std::size_t>(unread);
+  while (received.size() < sent.size()) {
+    auto r = co_await recvs.next();
+    EXPECT_TRUE(r && *r);
+    if (!r || !*r) break;
+    take(*r);
+  }
+  arms = recvs.arms();
+  overruns = recvs.overruns();
+  co_await recvs.close();
+}
+
+TEST_F(async_sequence, a_rearming_recv_pauses_when_its_storage_is_full_and_loses_nothing) {
+  rt_type rt;
+  // Room in the ring for the whole burst: without the pause the request would take all of it.
+  auto buffers = register_buffer_ring(rt.ring(), {.group = 9, .entries = 256, .buffer_size = 64});
+  ASSERT_TRUE(buffers.has_value()) << buffers.error().message();
+  auto [client, server] = test::tcp_pair();
+  const std::string sent = test::pattern(200 * 64);
+  std::size_t unread = 0, arms = 0, overruns = 1;
+  std::string received;
+  rt.run(paused_burst(rt, *buffers, client.get(), server.get(), sent, unread, received, arms,
+                      overruns));
+  EXPECT_GT(unread, 0u) << "the request paused with bytes still in the socket";
+  EXPECT_TRUE(received == sent) << "each byte once, in order";
+  EXPECT_GE(arms, 2u) << "taking the completions armed it again";
+  EXPECT_EQ(overruns, 0u);
+  EXPECT_EQ(buffers->available(), 256u);
 }
 
 TEST_F(async_sequence, a_recv_burst_past_the_storage_loses_no_completion) {
