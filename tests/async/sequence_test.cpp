@@ -261,8 +261,8 @@ burst_outcome run_burst(burst_end end) {
 }
 
 // A re-arming receive whose task takes nothing while its peer sends pauses once its storage is
-// full: the rest stays in the socket, and the buffers the ring shares stay in the ring. Taking
-// the completions re-arms it, and every byte arrives once, in order.
+// full: what the peer sends after that stays in the socket, and the buffers the ring shares stay
+// in the ring. Taking the completions re-arms it, and every byte arrives once, in order.
 task<void> paused_burst(rt_type& rt, buffer_ring& buffers, int client, int server,
                         const std::string& sent, std::size_t& unread_while_paused,
                         std::string& received, std::size_t& arms, std::size_t& overruns) {
@@ -271,19 +271,33 @@ task<void> paused_burst(rt_type& rt, buffer_ring& buffers, int client, int serve
                                      .into = buffer_group{buffers.group()},
                                      .io_flags = recvsend_flags::recv_multishot},
                            {.mode = async::rearm::always, .buffers = &buffers});
-  EXPECT_EQ(::send(client, sent.data(), 64, 0), 64);
+  auto send_range = [&](std::size_t from, std::size_t to) {
+    EXPECT_EQ(::send(client, sent.data() + from, to - from, 0), static_cast<ssize_t>(to - from));
+  };
   auto take = [&](const rt_type::result_type& r) {
     auto lease = buffers.take(r.raw(), r.flags());
     EXPECT_TRUE(lease.has_value());
     if (lease) received += lease->text();
   };
+  send_range(0, 64);
   auto first = co_await recvs.next();  // armed, and the connection is live
   EXPECT_TRUE(first && *first);
   if (!first || !*first) co_return;
   take(*first);
-  EXPECT_EQ(::send(client, sent.data() + 64, sent.size() - 64, 0),
-            static_cast<ssize_t>(sent.size() - 64));
+  // More than the storage holds, one message at a time: the first completion held past it
+  // pauses the request.
+  const std::size_t burst = 64 * 10;
+  for (std::size_t at = 64; at < 64 + burst; at += 64) send_range(at, at + 64);
   co_await until(rt, [&] { return !recvs.armed(); });
+  EXPECT_FALSE(recvs.armed()) << "the request did not pause";
+  EXPECT_GT(recvs.buffered(), tiny_storage);
+  // Paused: the rest stays with the socket.
+  send_range(64 + burst, sent.size());
+  const std::size_t rest = sent.size() - 64 - burst;
+  co_await until(rt, [&] {
+    int unread = 0;
+    return ::ioctl(server, FIONREAD, &unread) == 0 && static_cast<std::size_t>(unread) >= rest;
+  });
   int unread = 0;
   EXPECT_EQ(::ioctl(server, FIONREAD, &unread), 0);
   unread_while_paused = static_cast<std::size_t>(unread);
@@ -309,7 +323,7 @@ TEST_F(async_sequence, a_rearming_recv_pauses_when_its_storage_is_full_and_loses
   std::string received;
   rt.run(paused_burst(rt, *buffers, client.get(), server.get(), sent, unread, received, arms,
                       overruns));
-  EXPECT_GT(unread, 0u) << "the request paused with bytes still in the socket";
+  EXPECT_EQ(unread, sent.size() - 11 * 64) << "what came after the pause stayed in the socket";
   EXPECT_TRUE(received == sent) << "each byte once, in order";
   EXPECT_GE(arms, 2u) << "taking the completions armed it again";
   EXPECT_EQ(overruns, 0u);
