@@ -26,9 +26,9 @@ namespace echo = bench::echo;
 using async::task;
 using runtime = async::runtime<ring<registered_ring_fd, defer_task_run<>>>;
 
-/// Completions of one connection's receive that may wait for its task: one message is in flight
-/// per connection, so at most one arrives while the echo before it is being sent; the rest is
-/// room for an ENOBUFS and the end of stream.
+/// Completions of one connection's receive that wait in the sequence's own storage: one message
+/// is in flight per connection, so at most one arrives while the echo before it is being sent
+/// (more would wait in the buffer ring, and the receive would pause).
 constexpr std::size_t receives_buffered = 8;
 
 /// A connection's receives through one multishot request: next() yields each completion.

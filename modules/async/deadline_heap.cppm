@@ -22,7 +22,7 @@ struct timer_node : ready_node {
   timer_node* prev;
   std::int32_t res;     ///< -ETIME when due, -ECANCELED when stopped first
   bool queued = false;  ///< in a heap
-  /// Whether a stop request from another thread may claim it (see claim_for_owner).
+  /// Whether a stop request from another thread may claim it (see sleep_queue's claim).
   bool remotely_stoppable = false;
   /// Who completes it, when another thread may stop it: 0 nobody yet, 1 the owner (its deadline
   /// came or it was stopped on the owning thread), 2 a stop posted from another thread, which

@@ -168,13 +168,15 @@ class sleep_queue {
   /// Queue every sleep whose deadline has passed, earliest first.
   inline void expire_due() noexcept {
     const std::int64_t now = monotonic_now();
-    while (!heap_.empty() && heap_.top().deadline <= now) {
-      timer_node& n = heap_.pop();
-      // A stop posted from another thread completes it when the post arrives.
-      if (n.remotely_stoppable && !claim(n, claimed_by_owner)) continue;
-      n.res = -ETIME;
-      rt_->make_ready(&n);
-    }
+    while (!heap_.empty() && heap_.top().deadline <= now) complete(heap_.pop(), -ETIME);
+  }
+
+  /// Resume a sleep taken out of the heap with `res`, unless a stop from another thread claimed
+  /// it first: that stop's post completes it when it arrives.
+  inline void complete(timer_node& n, std::int32_t res) noexcept {
+    if (n.remotely_stoppable && !claim(n, claimed_by_owner)) return;
+    n.res = res;
+    rt_->make_ready(&n);
   }
 
   /// Make the kernel timer cover the earliest sleep: arm it, or move it earlier.
@@ -231,12 +233,7 @@ class sleep_queue {
   /// The ring takes no SQE at all: no timer can be armed, so every sleep ends, as an operation
   /// whose SQE cannot be pushed does, with EBADF.
   [[gnu::noinline]] void fail_all() noexcept {
-    while (!heap_.empty()) {
-      timer_node& n = heap_.pop();
-      if (n.remotely_stoppable && !claim(n, claimed_by_owner)) continue;
-      n.res = -EBADF;
-      rt_->make_ready(&n);
-    }
+    while (!heap_.empty()) complete(heap_.pop(), -EBADF);
   }
 
   static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
